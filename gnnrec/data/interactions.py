@@ -1,0 +1,480 @@
+"""An immutable table of user–item interactions with external ids.
+
+:class:`Interactions` is the one data structure every other part of gnnrec
+consumes: splits cut it, the graph is built from it, the recommender is fitted
+on it and evaluated against it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+import scipy.sparse as sp
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
+__all__ = ["Interactions"]
+
+DuplicatePolicy = Literal["raise", "first", "last"]
+
+
+def _as_id_array(values: Any, column: str) -> np.ndarray:
+    """Return ``values`` as a 1-D array of ids that are all integers or all strings."""
+    arr = np.asarray(values)
+    if arr.ndim != 1:
+        raise ValueError(f"column {column!r} must be one-dimensional, got shape {arr.shape}")
+    if arr.dtype.kind in "iu":
+        return arr.astype(np.int64, copy=False)
+    if arr.dtype.kind in "US":
+        return arr.astype(str)
+    if arr.dtype.kind == "b":
+        raise ValueError(f"column {column!r} holds booleans; ids must be integers or strings")
+    if arr.dtype.kind == "f":
+        finite = np.isfinite(arr)
+        if not finite.all():
+            row = int(np.flatnonzero(~finite)[0])
+            raise ValueError(f"column {column!r} has a non-finite id {arr[row]!r} at row {row}")
+        frac = arr != np.round(arr)
+        if frac.any():
+            row = int(np.flatnonzero(frac)[0])
+            raise ValueError(
+                f"column {column!r} has a non-integer id {arr[row]!r} at row {row}; "
+                "ids must be integers or strings"
+            )
+        return arr.astype(np.int64)
+    # object arrays: all ints, or all strings, never a mix
+    is_int = np.fromiter(
+        (isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in arr),
+        dtype=bool,
+        count=len(arr),
+    )
+    if is_int.all():
+        return arr.astype(np.int64)
+    is_str = np.fromiter((isinstance(v, str) for v in arr), dtype=bool, count=len(arr))
+    if is_str.all():
+        return arr.astype(str)
+    bad = np.flatnonzero(~is_int) if is_int.any() else np.flatnonzero(~is_str)
+    row = int(bad[0])
+    raise ValueError(
+        f"column {column!r} mixes id types: row {row} holds {arr[row]!r} "
+        f"({type(arr[row]).__name__}); use all integers or all strings"
+    )
+
+
+def _as_float_column(values: Any, column: str, n: int) -> np.ndarray:
+    try:
+        arr = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"column {column!r} must be numeric: {err}") from None
+    if arr.ndim != 1:
+        raise ValueError(f"column {column!r} must be one-dimensional, got shape {arr.shape}")
+    if len(arr) != n:
+        raise ValueError(f"column {column!r} has {len(arr)} rows but 'users' has {n}")
+    bad = ~np.isfinite(arr)
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        raise ValueError(f"column {column!r} has a non-finite value {arr[row]!r} at row {row}")
+    return arr
+
+
+class Interactions:
+    """An immutable set of ``(user, item[, rating][, timestamp])`` rows.
+
+    External ids (ints or strings, not a mix) are mapped to contiguous indices
+    ``0..n_users-1`` and ``0..n_items-1`` in sorted id order. Subsets made by
+    :meth:`subset` (and so by every split) keep the id maps of their parent, so
+    a train and a test set cut from one data set share one index space.
+
+    Build it with :meth:`from_arrays`, :meth:`from_pandas` or
+    :meth:`from_scipy`, not with the constructor.
+
+    Attributes
+    ----------
+    users, items : numpy.ndarray of int64, shape (n,)
+        Row-wise user and item indices.
+    ratings : numpy.ndarray of float32 or None
+        Explicit ratings, if any.
+    timestamps : numpy.ndarray of int64 or None
+        Timestamps, if any.
+    user_ids, item_ids : numpy.ndarray
+        External id of each index (sorted, unique).
+
+    Examples
+    --------
+    >>> from gnnrec import Interactions
+    >>> data = Interactions.from_arrays(["ann", "bob", "ann"], [10, 10, 20], ratings=[5, 3, 4])
+    >>> data.n_users, data.n_items, len(data)
+    (2, 2, 3)
+    >>> data.user_ids.tolist()
+    ['ann', 'bob']
+    """
+
+    __slots__ = ("_item_ids", "_items", "_ratings", "_timestamps", "_user_ids", "_users")
+
+    def __init__(
+        self,
+        users: np.ndarray,
+        items: np.ndarray,
+        *,
+        user_ids: np.ndarray,
+        item_ids: np.ndarray,
+        ratings: np.ndarray | None = None,
+        timestamps: np.ndarray | None = None,
+    ) -> None:
+        arrays = [np.asarray(users, dtype=np.int64), np.asarray(items, dtype=np.int64)]
+        if ratings is not None:
+            arrays.append(np.asarray(ratings, dtype=np.float32))
+        if timestamps is not None:
+            arrays.append(np.asarray(timestamps, dtype=np.int64))
+        for a in arrays:
+            a.setflags(write=False)
+        self._users, self._items = arrays[0], arrays[1]
+        self._ratings = arrays[2] if ratings is not None else None
+        self._timestamps = arrays[-1] if timestamps is not None else None
+        self._user_ids = np.asarray(user_ids)
+        self._item_ids = np.asarray(item_ids)
+        self._user_ids.setflags(write=False)
+        self._item_ids.setflags(write=False)
+
+    # ------------------------------------------------------------------ constructors
+    @classmethod
+    def from_arrays(
+        cls,
+        users: Sequence[Any] | np.ndarray,
+        items: Sequence[Any] | np.ndarray,
+        ratings: Sequence[float] | np.ndarray | None = None,
+        timestamps: Sequence[int] | np.ndarray | None = None,
+        *,
+        duplicates: DuplicatePolicy = "raise",
+    ) -> Interactions:
+        """Build interactions from parallel arrays of external ids.
+
+        Parameters
+        ----------
+        users, items : array-like, shape (n,)
+            External user and item ids: all integers or all strings per column.
+        ratings : array-like of float, shape (n,), optional
+            Explicit ratings; must be finite.
+        timestamps : array-like of int, shape (n,), optional
+            Interaction times (any integer unit, e.g. Unix seconds).
+        duplicates : {"raise", "first", "last"}, default "raise"
+            What to do with repeated ``(user, item)`` pairs. ``"raise"`` refuses
+            them (no data is dropped silently); ``"last"`` keeps the latest row
+            by timestamp (the last row in input order when there are no
+            timestamps, or on equal timestamps); ``"first"`` keeps the earliest.
+
+        Returns
+        -------
+        Interactions
+
+        Raises
+        ------
+        ValueError
+            On empty input, mismatched lengths, mixed id types, non-finite
+            ratings or timestamps, or duplicate pairs under ``"raise"``; the
+            message names the column and an offending row.
+        """
+        if duplicates not in ("raise", "first", "last"):
+            raise ValueError(
+                f"duplicates must be 'raise', 'first' or 'last', got {duplicates!r}"
+            )
+        u_raw = _as_id_array(users, "users")
+        i_raw = _as_id_array(items, "items")
+        n = len(u_raw)
+        if n == 0:
+            raise ValueError("cannot build Interactions from empty input (0 rows)")
+        if len(i_raw) != n:
+            raise ValueError(f"column 'items' has {len(i_raw)} rows but 'users' has {n}")
+        r = None if ratings is None else _as_float_column(ratings, "ratings", n)
+        t = None
+        if timestamps is not None:
+            t_float = _as_float_column(timestamps, "timestamps", n)
+            t = t_float.astype(np.int64)
+        user_ids, u = np.unique(u_raw, return_inverse=True)
+        item_ids, i = np.unique(i_raw, return_inverse=True)
+        u = u.astype(np.int64).ravel()
+        i = i.astype(np.int64).ravel()
+
+        pair = u * len(item_ids) + i
+        order = np.lexsort((np.arange(n), t if t is not None else np.zeros(n, np.int64), pair))
+        sorted_pair = pair[order]
+        dup = sorted_pair[1:] == sorted_pair[:-1]
+        if dup.any():
+            if duplicates == "raise":
+                first = int(order[1:][dup][0])
+                same = np.flatnonzero(pair == pair[first])
+                raise ValueError(
+                    f"duplicate (user, item) pair ({u_raw[first]!r}, {i_raw[first]!r}) at rows "
+                    f"{same[:5].tolist()}; pass duplicates='last' or 'first' to keep one"
+                )
+            if duplicates == "last":
+                keep_sorted = np.append(~dup, True)
+            else:
+                keep_sorted = np.insert(~dup, 0, True)
+            keep = np.sort(order[keep_sorted])
+            u, i = u[keep], i[keep]
+            r = None if r is None else r[keep]
+            t = None if t is None else t[keep]
+        return cls(u, i, user_ids=user_ids, item_ids=item_ids, ratings=r, timestamps=t)
+
+    @classmethod
+    def from_pandas(
+        cls,
+        df: pd.DataFrame,
+        user_col: str = "user",
+        item_col: str = "item",
+        rating_col: str | None = None,
+        timestamp_col: str | None = None,
+        *,
+        duplicates: DuplicatePolicy = "raise",
+    ) -> Interactions:
+        """Build interactions from the columns of a :class:`pandas.DataFrame`.
+
+        Needs the optional ``pandas`` extra (``pip install gnnrec[pandas]``).
+        See :meth:`from_arrays` for the parameters and errors.
+
+        Raises
+        ------
+        KeyError
+            If a named column is not in ``df``.
+        """
+        cols = {"user_col": user_col, "item_col": item_col}
+        if rating_col is not None:
+            cols["rating_col"] = rating_col
+        if timestamp_col is not None:
+            cols["timestamp_col"] = timestamp_col
+        for arg, name in cols.items():
+            if name not in df.columns:
+                raise KeyError(
+                    f"{arg}={name!r} is not a column of the DataFrame; columns: {list(df.columns)}"
+                )
+
+        def col(name: str) -> np.ndarray:
+            series = df[name]
+            if series.isna().any():
+                row = int(np.flatnonzero(series.isna().to_numpy())[0])
+                raise ValueError(f"column {name!r} has a missing value at row {row}")
+            return series.to_numpy()
+
+        return cls.from_arrays(
+            col(user_col),
+            col(item_col),
+            None if rating_col is None else col(rating_col),
+            None if timestamp_col is None else col(timestamp_col),
+            duplicates=duplicates,
+        )
+
+    @classmethod
+    def from_scipy(
+        cls,
+        matrix: sp.spmatrix | sp.sparray,
+        *,
+        user_ids: Sequence[Any] | np.ndarray | None = None,
+        item_ids: Sequence[Any] | np.ndarray | None = None,
+        explicit: bool = True,
+    ) -> Interactions:
+        """Build interactions from a sparse users × items matrix.
+
+        Every stored non-zero entry is one interaction. Rows and columns that
+        hold no entry still count as users and items (so a catalogue item that
+        nobody has interacted with yet can be recommended).
+
+        Parameters
+        ----------
+        matrix : scipy.sparse matrix or array, shape (n_users, n_items)
+        user_ids, item_ids : array-like, optional
+            External ids of the rows and columns (default ``0..n-1``); they
+            must be unique.
+        explicit : bool, default True
+            Keep the stored values as ratings. With ``False`` the values are
+            ignored (implicit feedback).
+        """
+        coo = sp.coo_matrix(matrix)
+        coo.sum_duplicates()
+        coo.eliminate_zeros()
+        if coo.nnz == 0:
+            raise ValueError("cannot build Interactions from a matrix with no stored entries")
+        n_users, n_items = coo.shape
+        uids = np.arange(n_users) if user_ids is None else _as_id_array(user_ids, "user_ids")
+        iids = np.arange(n_items) if item_ids is None else _as_id_array(item_ids, "item_ids")
+        for name, ids, size in (("user_ids", uids, n_users), ("item_ids", iids, n_items)):
+            if len(ids) != size:
+                raise ValueError(f"{name} has {len(ids)} entries but the matrix has {size}")
+            if len(np.unique(ids)) != size:
+                raise ValueError(f"{name} holds repeated ids")
+        # ids must be sorted so that index order is id order: permute to sorted
+        u_order = np.argsort(uids, kind="stable")
+        i_order = np.argsort(iids, kind="stable")
+        u_rank = np.empty(n_users, np.int64)
+        u_rank[u_order] = np.arange(n_users)
+        i_rank = np.empty(n_items, np.int64)
+        i_rank[i_order] = np.arange(n_items)
+        ratings = coo.data.astype(np.float64) if explicit else None
+        if ratings is not None and not np.isfinite(ratings).all():
+            raise ValueError("column 'ratings' (the matrix values) has non-finite entries")
+        return cls(
+            u_rank[coo.row],
+            i_rank[coo.col],
+            user_ids=uids[u_order],
+            item_ids=iids[i_order],
+            ratings=ratings,
+        )
+
+    # ------------------------------------------------------------------ properties
+    @property
+    def users(self) -> np.ndarray:
+        return self._users
+
+    @property
+    def items(self) -> np.ndarray:
+        return self._items
+
+    @property
+    def ratings(self) -> np.ndarray | None:
+        return self._ratings
+
+    @property
+    def timestamps(self) -> np.ndarray | None:
+        return self._timestamps
+
+    @property
+    def user_ids(self) -> np.ndarray:
+        return self._user_ids
+
+    @property
+    def item_ids(self) -> np.ndarray:
+        return self._item_ids
+
+    @property
+    def n_users(self) -> int:
+        """Number of users in the id space (including users with no rows here)."""
+        return len(self._user_ids)
+
+    @property
+    def n_items(self) -> int:
+        """Number of items in the id space (including items with no rows here)."""
+        return len(self._item_ids)
+
+    @property
+    def has_ratings(self) -> bool:
+        return self._ratings is not None
+
+    def __len__(self) -> int:
+        return len(self._users)
+
+    def __repr__(self) -> str:
+        extras = [c for c, v in (("ratings", self._ratings), ("timestamps", self._timestamps)) if v is not None]
+        return (
+            f"Interactions(n={len(self)}, n_users={self.n_users}, n_items={self.n_items}"
+            + (f", with {' and '.join(extras)}" if extras else "")
+            + ")"
+        )
+
+    # ------------------------------------------------------------------ id mapping
+    def user_index(self, ids: Any, *, missing: Literal["raise", "ignore"] = "raise") -> np.ndarray:
+        """Map external user ids to indices.
+
+        Parameters
+        ----------
+        ids : scalar or array-like
+        missing : {"raise", "ignore"}
+            ``"raise"`` raises :class:`KeyError` naming the unknown ids;
+            ``"ignore"`` returns ``-1`` for them.
+        """
+        return _lookup(self._user_ids, ids, "user", missing)
+
+    def item_index(self, ids: Any, *, missing: Literal["raise", "ignore"] = "raise") -> np.ndarray:
+        """Map external item ids to indices (see :meth:`user_index`)."""
+        return _lookup(self._item_ids, ids, "item", missing)
+
+    # ------------------------------------------------------------------ derived data
+    def subset(self, rows: np.ndarray) -> Interactions:
+        """Return the rows selected by a boolean mask or an index array.
+
+        The result keeps this object's id maps (same ``n_users``/``n_items``).
+        """
+        rows = np.asarray(rows)
+        if rows.dtype == bool and len(rows) != len(self):
+            raise ValueError(f"boolean mask has {len(rows)} entries, expected {len(self)}")
+        return Interactions(
+            self._users[rows],
+            self._items[rows],
+            user_ids=self._user_ids,
+            item_ids=self._item_ids,
+            ratings=None if self._ratings is None else self._ratings[rows],
+            timestamps=None if self._timestamps is None else self._timestamps[rows],
+        )
+
+    def to_csr(self, *, values: Literal["ones", "ratings"] = "ones") -> sp.csr_matrix:
+        """Users × items CSR matrix of ones (or of ratings)."""
+        if values == "ratings":
+            if self._ratings is None:
+                raise ValueError("these interactions have no ratings")
+            data = self._ratings.astype(np.float32)
+        else:
+            data = np.ones(len(self), dtype=np.float32)
+        return sp.csr_matrix(
+            (data, (self._users, self._items)), shape=(self.n_users, self.n_items)
+        )
+
+    def to_arrays(self) -> dict[str, np.ndarray]:
+        """External-id columns ``user``, ``item`` (+ ``rating``, ``timestamp``)."""
+        out = {"user": self._user_ids[self._users], "item": self._item_ids[self._items]}
+        if self._ratings is not None:
+            out["rating"] = self._ratings
+        if self._timestamps is not None:
+            out["timestamp"] = self._timestamps
+        return out
+
+    def to_pandas(self) -> pd.DataFrame:
+        """The rows as a DataFrame with external ids (needs pandas)."""
+        import pandas as pd
+
+        return pd.DataFrame(self.to_arrays())
+
+    def with_ratings(self, ratings: np.ndarray | None) -> Interactions:
+        """Same rows with the ratings column replaced (``None`` drops it)."""
+        return Interactions(
+            self._users,
+            self._items,
+            user_ids=self._user_ids,
+            item_ids=self._item_ids,
+            ratings=None if ratings is None else _as_float_column(ratings, "ratings", len(self)),
+            timestamps=self._timestamps,
+        )
+
+
+def _lookup(sorted_ids: np.ndarray, ids: Any, kind: str, missing: str) -> np.ndarray:
+    if missing not in ("raise", "ignore"):
+        raise ValueError(f"missing must be 'raise' or 'ignore', got {missing!r}")
+    query = np.atleast_1d(np.asarray(ids))
+    if query.ndim != 1:
+        raise ValueError(f"{kind} ids must be a scalar or one-dimensional, got shape {query.shape}")
+    if len(query) == 0:
+        return np.empty(0, dtype=np.int64)
+    int_space = sorted_ids.dtype.kind in "iu"
+    if query.dtype.kind in "iu" or (query.dtype.kind == "O" and int_space):
+        try:
+            query = query.astype(np.int64) if int_space else query.astype(str)
+        except (TypeError, ValueError):
+            query = query.astype(object)
+    elif query.dtype.kind in "US":
+        query = query.astype(str)
+    same_kind = (query.dtype.kind in "iu") == int_space and query.dtype.kind != "O"
+    if not same_kind:
+        found = np.zeros(len(query), dtype=bool)
+        pos = np.zeros(len(query), dtype=np.int64)
+    else:
+        pos = np.searchsorted(sorted_ids, query)
+        pos_c = np.minimum(pos, len(sorted_ids) - 1)
+        found = (pos < len(sorted_ids)) & (sorted_ids[pos_c] == query)
+        pos = pos_c
+    if missing == "raise" and not found.all():
+        unknown = query[~found]
+        shown = ", ".join(repr(v.item() if hasattr(v, "item") else v) for v in unknown[:10])
+        more = f" (and {len(unknown) - 10} more)" if len(unknown) > 10 else ""
+        raise KeyError(f"unknown {kind} id(s): {shown}{more}")
+    return np.where(found, pos, -1).astype(np.int64)
