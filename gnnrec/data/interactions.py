@@ -22,8 +22,17 @@ DuplicatePolicy = Literal["raise", "first", "last"]
 
 
 def _as_id_array(values: Any, column: str) -> np.ndarray:
-    """Return ``values`` as a 1-D array of ids that are all integers or all strings."""
-    arr = np.asarray(values)
+    """Return ``values`` as a 1-D array of ids that are all integers or all strings.
+
+    Integer ids may be negative: an id is a label, not an index.
+    """
+    # Python sequences go through an object array so that [1, "a"] is caught
+    # as a mix instead of being coerced to strings by numpy.
+    arr = values if isinstance(values, np.ndarray) else np.asarray(values, dtype=object)
+    if arr.dtype == object and arr.ndim == 1 and len(arr):
+        first = arr[0]
+        if isinstance(first, float) or isinstance(first, np.floating):
+            arr = np.asarray(values, dtype=np.float64)
     if arr.ndim != 1:
         raise ValueError(f"column {column!r} must be one-dimensional, got shape {arr.shape}")
     if arr.dtype.kind in "iu":
@@ -207,7 +216,8 @@ class Interactions:
                 first = int(order[1:][dup][0])
                 same = np.flatnonzero(pair == pair[first])
                 raise ValueError(
-                    f"duplicate (user, item) pair ({u_raw[first]!r}, {i_raw[first]!r}) at rows "
+                    f"duplicate (user, item) pair ({u_raw[first].item()!r}, "
+                    f"{i_raw[first].item()!r}) at rows "
                     f"{same[:5].tolist()}; pass duplicates='last' or 'first' to keep one"
                 )
             if duplicates == "last":
