@@ -24,7 +24,8 @@ DuplicatePolicy = Literal["raise", "first", "last"]
 def _as_id_array(values: Any, column: str) -> np.ndarray:
     """Return ``values`` as a 1-D array of ids that are all integers or all strings.
 
-    Integer ids may be negative: an id is a label, not an index.
+    Integer ids must be non-negative: ``-1`` is reserved to mean "no item"
+    in the padded outputs of :meth:`gnnrec.Recommender.recommend`.
     """
     # Python sequences go through an object array so that [1, "a"] is caught
     # as a mix instead of being coerced to strings by numpy.
@@ -36,7 +37,7 @@ def _as_id_array(values: Any, column: str) -> np.ndarray:
     if arr.ndim != 1:
         raise ValueError(f"column {column!r} must be one-dimensional, got shape {arr.shape}")
     if arr.dtype.kind in "iu":
-        return arr.astype(np.int64, copy=False)
+        return _non_negative(arr.astype(np.int64, copy=False), column)
     if arr.dtype.kind in "US":
         return arr.astype(str)
     if arr.dtype.kind == "b":
@@ -53,7 +54,7 @@ def _as_id_array(values: Any, column: str) -> np.ndarray:
                 f"column {column!r} has a non-integer id {arr[row]!r} at row {row}; "
                 "ids must be integers or strings"
             )
-        return arr.astype(np.int64)
+        return _non_negative(arr.astype(np.int64), column)
     # object arrays: all ints, or all strings, never a mix
     is_int = np.fromiter(
         (isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in arr),
@@ -61,7 +62,7 @@ def _as_id_array(values: Any, column: str) -> np.ndarray:
         count=len(arr),
     )
     if is_int.all():
-        return arr.astype(np.int64)
+        return _non_negative(arr.astype(np.int64), column)
     is_str = np.fromiter((isinstance(v, str) for v in arr), dtype=bool, count=len(arr))
     if is_str.all():
         return arr.astype(str)
@@ -71,6 +72,17 @@ def _as_id_array(values: Any, column: str) -> np.ndarray:
         f"column {column!r} mixes id types: row {row} holds {arr[row]!r} "
         f"({type(arr[row]).__name__}); use all integers or all strings"
     )
+
+
+def _non_negative(arr: np.ndarray, column: str) -> np.ndarray:
+    neg = arr < 0
+    if neg.any():
+        row = int(np.flatnonzero(neg)[0])
+        raise ValueError(
+            f"column {column!r} has a negative id {int(arr[row])} at row {row}; "
+            "integer ids must be >= 0 (-1 is reserved for 'no item')"
+        )
+    return arr
 
 
 def _as_float_column(values: Any, column: str, n: int) -> np.ndarray:
@@ -208,10 +220,15 @@ class Interactions:
         i = i.astype(np.int64).ravel()
 
         pair = u * len(item_ids) + i
-        order = np.lexsort((np.arange(n), t if t is not None else np.zeros(n, np.int64), pair))
-        sorted_pair = pair[order]
-        dup = sorted_pair[1:] == sorted_pair[:-1]
-        if dup.any():
+        # Cheap check first (one sort of the pair key); the full ordering by
+        # (pair, timestamp, row) is only needed when there are duplicates.
+        sorted_pair = np.sort(pair)
+        if (sorted_pair[1:] == sorted_pair[:-1]).any():
+            order = np.lexsort(
+                (np.arange(n), t if t is not None else np.zeros(n, np.int64), pair)
+            )
+            sorted_pair = pair[order]
+            dup = sorted_pair[1:] == sorted_pair[:-1]
             if duplicates == "raise":
                 first = int(order[1:][dup][0])
                 same = np.flatnonzero(pair == pair[first])

@@ -1,0 +1,27 @@
+"""Public data sets: loaders that download, verify, parse and cache them.
+
+Examples
+--------
+>>> from gnnrec.datasets import list_movielens, load_movielens
+>>> "1m" in list_movielens()
+True
+>>> ml = load_movielens("100k")  # doctest: +SKIP
+"""
+
+from gnnrec.datasets._download import ChecksumError
+from gnnrec.datasets.movielens import (
+    ItemTable,
+    MovieLens,
+    UserTable,
+    list_movielens,
+    load_movielens,
+)
+
+__all__ = [
+    "ChecksumError",
+    "ItemTable",
+    "MovieLens",
+    "UserTable",
+    "list_movielens",
+    "load_movielens",
+]

@@ -1,0 +1,31 @@
+"""Graph encoders: LightGCN, GCN, GraphSAGE, GAT, and your own.
+
+Every encoder maps learned id embeddings of users and items, plus the
+interaction graph, to node embeddings. Pick one by name
+(``Recommender(encoder="gat")``), by class, or pass a configured instance
+(``Recommender(encoder=GAT(heads=8))``). Any ``nn.Module`` called as
+``module(x, edge_index)`` also works.
+"""
+
+from gnnrec.encoders.base import (
+    Encoder,
+    build_encoder,
+    list_encoders,
+    register_encoder,
+    resolve_encoder,
+)
+from gnnrec.encoders.conv import GAT, GCN, SAGE, ConvEncoder
+from gnnrec.encoders.lightgcn import LightGCN
+
+__all__ = [
+    "GAT",
+    "GCN",
+    "SAGE",
+    "ConvEncoder",
+    "Encoder",
+    "LightGCN",
+    "build_encoder",
+    "list_encoders",
+    "register_encoder",
+    "resolve_encoder",
+]

@@ -1,0 +1,200 @@
+"""GCN, GraphSAGE and GAT encoders built on PyTorch Geometric layers.
+
+They share one layer loop (:class:`ConvEncoder`); each overrides the hook
+that builds a layer and the one that picks the graph input it needs.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import torch.nn.functional as F
+from torch import Tensor, nn
+from torch_geometric.nn import GATConv, GCNConv, SAGEConv
+from torch_geometric.nn.resolver import activation_resolver
+
+from gnnrec.encoders.base import Encoder, register_encoder
+from gnnrec.graph import BipartiteGraph, spmm
+
+__all__ = ["GAT", "GCN", "SAGE", "ConvEncoder"]
+
+Combine = Literal["last", "mean"]
+
+
+class _CSRGCNConv(GCNConv):
+    """:class:`GCNConv` fed a pre-normalised CSR adjacency (see :func:`gnnrec.graph.spmm`)."""
+
+    def message_and_aggregate(self, adj_t: Tensor, x: Tensor) -> Tensor:  # type: ignore[override]
+        return spmm(adj_t, x)
+
+
+class _CSRSAGEConv(SAGEConv):
+    """:class:`SAGEConv` whose mean aggregation is one product with :math:`D^{-1}A`."""
+
+    def message_and_aggregate(self, adj_t: Tensor, x: tuple[Tensor, Tensor]) -> Tensor:  # type: ignore[override]
+        return spmm(adj_t, x[0])
+
+
+class ConvEncoder(Encoder):
+    r"""Shared layer loop of the message-passing encoders.
+
+    .. math::
+        X^{(l+1)} = \mathrm{dropout}(\sigma(\mathrm{conv}_l(X^{(l)}, G))),
+
+    with no activation or dropout after the last layer. The output is the last
+    layer (``combine="last"``) or, by default, the mean over :math:`X^{(0)} \dots X^{(L)}`
+    (``combine="mean"``, LightGCN-style, which counters over-smoothing).
+
+    Parameters
+    ----------
+    in_channels : int, optional
+        Embedding width (filled in by the recommender).
+    num_layers : int, optional
+        Number of layers (default: the recommender's).
+    dropout : float, default 0.0
+        Dropout between layers.
+    act : str, default "relu"
+        Activation between layers (any name PyG's activation resolver knows).
+    combine : {"last", "mean"}, default "mean"
+        How layer outputs are combined.
+    """
+
+    def __init__(
+        self,
+        in_channels: int | None = None,
+        num_layers: int | None = None,
+        *,
+        dropout: float = 0.0,
+        act: str = "relu",
+        combine: Combine = "mean",
+    ) -> None:
+        super().__init__(in_channels, num_layers)
+        self.dropout = dropout
+        self.act = act
+        self.combine = combine
+        if combine not in ("last", "mean"):
+            raise ValueError(f"combine must be 'last' or 'mean', got {combine!r}")
+        if not 0.0 <= dropout < 1.0:
+            raise ValueError(f"dropout must be in [0, 1), got {dropout}")
+        self._act = activation_resolver(act)
+        self.convs = nn.ModuleList()
+        if in_channels is not None:
+            self.convs.extend(self.init_conv(in_channels) for _ in range(num_layers or 0))
+
+    def init_conv(self, channels: int) -> nn.Module:
+        """Build one layer mapping ``channels`` to ``channels`` (the hook to override)."""
+        raise NotImplementedError
+
+    def graph_input(self, graph: BipartiteGraph) -> Tensor:
+        """What the layers take as their second argument (the other hook)."""
+        raise NotImplementedError
+
+    def layer_outputs(self, x: Tensor, graph: BipartiteGraph) -> list[Tensor]:
+        adj = self.graph_input(graph)
+        outs = [x]
+        for i, conv in enumerate(self.convs):
+            x = conv(x, adj)
+            if i < len(self.convs) - 1:
+                x = self._act(x)
+                x = F.dropout(x, p=self.dropout, training=self.training)
+            outs.append(x)
+        return outs
+
+    def forward(self, x: Tensor, graph: BipartiteGraph) -> Tensor:
+        outs = self.layer_outputs(x, graph)
+        if self.combine == "last":
+            return outs[-1]
+        total = outs[0]
+        for out in outs[1:]:
+            total = total + out
+        return total / len(outs)
+
+
+@register_encoder("gcn")
+class GCN(ConvEncoder):
+    r"""Graph convolution of `Kipf & Welling (2017) <https://arxiv.org/abs/1609.02907>`_.
+
+    Each layer is a :class:`torch_geometric.nn.conv.GCNConv`:
+
+    .. math::
+        X^{(l+1)} = \hat D^{-1/2} (A + I) \hat D^{-1/2} X^{(l)} W^{(l)} + b^{(l)}
+
+    with the normalised adjacency computed once per fit. Parameters as in
+    :class:`ConvEncoder`.
+    """
+
+    def init_conv(self, channels: int) -> nn.Module:
+        return _CSRGCNConv(channels, channels, normalize=False)
+
+    def graph_input(self, graph: BipartiteGraph) -> Tensor:
+        return graph.adjacency("sym_self_loops")
+
+
+@register_encoder("sage")
+class SAGE(ConvEncoder):
+    r"""GraphSAGE with mean aggregation, `Hamilton et al. (2017) <https://arxiv.org/abs/1706.02216>`_.
+
+    Each layer is a :class:`torch_geometric.nn.conv.SAGEConv`:
+
+    .. math::
+        x_v^{(l+1)} = W_1 x_v^{(l)} + W_2 \frac{1}{|N(v)|}\sum_{u \in N(v)} x_u^{(l)}
+
+    Parameters as in :class:`ConvEncoder`.
+    """
+
+    def init_conv(self, channels: int) -> nn.Module:
+        return _CSRSAGEConv(channels, channels, aggr="mean")
+
+    def graph_input(self, graph: BipartiteGraph) -> Tensor:
+        return graph.adjacency("mean")
+
+
+@register_encoder("gat")
+class GAT(ConvEncoder):
+    r"""Graph attention of `Veličković et al. (2018) <https://arxiv.org/abs/1710.10903>`_.
+
+    Each layer is a multi-head :class:`torch_geometric.nn.conv.GATConv` whose
+    ``heads`` outputs of width ``in_channels / heads`` are concatenated:
+
+    .. math::
+        x_v^{(l+1)} = \big\Vert_{h=1}^{H} \sum_{u \in N(v) \cup \{v\}}
+        \alpha^{h}_{vu} W^{h} x_u^{(l)}, \qquad
+        \alpha^{h}_{vu} = \operatorname{softmax}_u\big(\mathrm{LeakyReLU}
+        (a^{h\top} [W^h x_v \Vert W^h x_u])\big)
+
+    Parameters
+    ----------
+    heads : int, default 4
+        Attention heads; must divide ``in_channels``.
+    attention_dropout : float, default 0.0
+        Dropout on the attention coefficients.
+
+    Other parameters as in :class:`ConvEncoder`.
+    """
+
+    def __init__(
+        self,
+        in_channels: int | None = None,
+        num_layers: int | None = None,
+        *,
+        heads: int = 4,
+        attention_dropout: float = 0.0,
+        dropout: float = 0.0,
+        act: str = "elu",
+        combine: Combine = "mean",
+    ) -> None:
+        if in_channels is not None and in_channels % heads:
+            raise ValueError(
+                f"GAT needs in_channels ({in_channels}) divisible by heads ({heads})"
+            )
+        self.heads = heads
+        self.attention_dropout = attention_dropout
+        super().__init__(in_channels, num_layers, dropout=dropout, act=act, combine=combine)
+
+    def init_conv(self, channels: int) -> nn.Module:
+        return GATConv(
+            channels, channels // self.heads, heads=self.heads, dropout=self.attention_dropout
+        )
+
+    def graph_input(self, graph: BipartiteGraph) -> Tensor:
+        return graph.edge_index

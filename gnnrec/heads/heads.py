@@ -1,0 +1,274 @@
+"""Concrete output heads: dot product, linear, MLP and the bounded sigmoid."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import Tensor, nn
+from torch_geometric.nn import MLP
+
+from gnnrec.heads.base import HEADS, Head, register_head
+
+__all__ = ["BoundedSigmoidHead", "DotHead", "LinearHead", "MLPHead"]
+
+
+class _Biases(nn.Module):
+    """Optional user, item and global biases :math:`b_u + b_i + \\mu`."""
+
+    def __init__(self, num_users: int, num_items: int, init: float) -> None:
+        super().__init__()
+        self.init = init
+        self.user = nn.Embedding(num_users, 1)
+        self.item = nn.Embedding(num_items, 1)
+        self.glob = nn.Parameter(torch.empty(()))
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        nn.init.zeros_(self.user.weight)
+        nn.init.zeros_(self.item.weight)
+        nn.init.constant_(self.glob, self.init)
+
+    def pairs(self, users: Tensor | None, items: Tensor) -> Tensor:
+        out = self.item(items).squeeze(-1) + self.glob
+        if users is not None:
+            out = out + self.user(users).squeeze(-1)
+        return out
+
+    def grid(self, users: Tensor | None, items: Tensor) -> Tensor:
+        out = (self.item(items).squeeze(-1) + self.glob).unsqueeze(0)
+        if users is not None:
+            out = out + self.user(users)
+        return out
+
+
+class _BiasedHead(Head):
+    """A head with optional biases, initialised so the global bias is ``bias_init``."""
+
+    def __init__(
+        self,
+        in_channels: int | None = None,
+        num_users: int | None = None,
+        num_items: int | None = None,
+        target_mean: float | None = None,
+        *,
+        bias: bool = False,
+    ) -> None:
+        super().__init__(in_channels, num_users, num_items, target_mean)
+        self.bias = bias
+        self.biases: _Biases | None = None
+        if bias and num_users is not None and num_items is not None:
+            self.biases = _Biases(num_users, num_items, self.bias_init())
+
+    def bias_init(self) -> float:
+        return self.target_mean or 0.0
+
+
+@register_head("dot")
+class DotHead(_BiasedHead):
+    r"""Inner product, optionally with biases.
+
+    .. math::
+        s(u, i) = e_u^\top e_i \; [+\, b_u + b_i + \mu]
+
+    Parameters
+    ----------
+    bias : bool, default False
+        Add learned user, item and global biases (the global one starts at the
+        mean training rating).
+    """
+
+    def forward(
+        self, user_emb: Tensor, item_emb: Tensor, users: Tensor | None, items: Tensor
+    ) -> Tensor:
+        out = (user_emb * item_emb).sum(-1)
+        return out if self.biases is None else out + self.biases.pairs(users, items)
+
+    def score_all(
+        self, user_emb: Tensor, item_emb: Tensor, users: Tensor | None, items: Tensor
+    ) -> Tensor:
+        out = user_emb @ item_emb.T
+        return out if self.biases is None else out + self.biases.grid(users, items)
+
+
+@register_head("linear")
+class LinearHead(_BiasedHead):
+    r"""Unbounded linear regression on the element-wise product.
+
+    .. math::
+        s(u, i) = w^\top (e_u \odot e_i) + b \; [+\, b_u + b_i]
+
+    Nothing keeps a rating prediction inside the rating range: this is the
+    unstable baseline that :class:`BoundedSigmoidHead` fixes.
+
+    Parameters
+    ----------
+    bias : bool, default True
+        Add learned user, item and global biases.
+    """
+
+    def __init__(
+        self,
+        in_channels: int | None = None,
+        num_users: int | None = None,
+        num_items: int | None = None,
+        target_mean: float | None = None,
+        *,
+        bias: bool = True,
+    ) -> None:
+        super().__init__(in_channels, num_users, num_items, target_mean, bias=bias)
+        self.weight = None if in_channels is None else nn.Parameter(torch.empty(in_channels))
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        super().reset_parameters()
+        if self.weight is not None:
+            nn.init.ones_(self.weight)
+
+    def forward(
+        self, user_emb: Tensor, item_emb: Tensor, users: Tensor | None, items: Tensor
+    ) -> Tensor:
+        out = (user_emb * item_emb) @ self.weight
+        return out if self.biases is None else out + self.biases.pairs(users, items)
+
+    def score_all(
+        self, user_emb: Tensor, item_emb: Tensor, users: Tensor | None, items: Tensor
+    ) -> Tensor:
+        out = (user_emb * self.weight) @ item_emb.T
+        return out if self.biases is None else out + self.biases.grid(users, items)
+
+
+@register_head("mlp")
+class MLPHead(_BiasedHead):
+    r"""A multi-layer perceptron on the pair (as in NCF).
+
+    .. math::
+        s(u, i) = \mathrm{MLP}([e_u \Vert e_i \Vert e_u \odot e_i]) \; [+\, b_u + b_i + \mu]
+
+    Parameters
+    ----------
+    hidden_channels : int, default 64
+        Width of the hidden layers.
+    num_layers : int, default 2
+        Number of linear layers (the last one outputs the score).
+    dropout : float, default 0.0
+    bias : bool, default False
+        Add learned user, item and global biases.
+    """
+
+    def __init__(
+        self,
+        in_channels: int | None = None,
+        num_users: int | None = None,
+        num_items: int | None = None,
+        target_mean: float | None = None,
+        *,
+        hidden_channels: int = 64,
+        num_layers: int = 2,
+        dropout: float = 0.0,
+        bias: bool = False,
+    ) -> None:
+        super().__init__(in_channels, num_users, num_items, target_mean, bias=bias)
+        self.hidden_channels = hidden_channels
+        self.num_layers = num_layers
+        self.dropout = dropout
+        self.mlp = None
+        if in_channels is not None:
+            self.mlp = MLP(
+                in_channels=3 * in_channels,
+                hidden_channels=hidden_channels,
+                out_channels=1,
+                num_layers=num_layers,
+                dropout=dropout,
+                norm=None,
+            )
+
+    def forward(
+        self, user_emb: Tensor, item_emb: Tensor, users: Tensor | None, items: Tensor
+    ) -> Tensor:
+        assert self.mlp is not None, "MLPHead needs in_channels"
+        h = torch.cat([user_emb, item_emb, user_emb * item_emb], dim=-1)
+        out = self.mlp(h).squeeze(-1)
+        return out if self.biases is None else out + self.biases.pairs(users, items)
+
+
+@register_head("bounded_sigmoid")
+class BoundedSigmoidHead(Head):
+    r"""Maps an inner head's score into the rating range with a sigmoid.
+
+    .. math::
+        \hat r(u, i) = r_{\min} + (r_{\max} - r_{\min})\, \sigma(s(u, i))
+
+    so a prediction can never leave :math:`[r_{\min}, r_{\max}]`. This is the
+    fix for the instability of unbounded rating regression with GAT
+    encoders (predictions drifting far outside 1..5).
+
+    Parameters
+    ----------
+    min_rating, max_rating : float, optional
+        The rating range; taken from the training ratings at ``fit`` time
+        when not given.
+    base : str or type, default "dot"
+        The head computing :math:`s(u, i)`: a registered name or a
+        :class:`Head` class (built with its default parameters and ``bias``).
+    bias : bool, default True
+        Whether the inner head has user, item and global biases. The global
+        bias starts at the logit of the mean training rating.
+    """
+
+    def __init__(
+        self,
+        min_rating: float | None = None,
+        max_rating: float | None = None,
+        in_channels: int | None = None,
+        num_users: int | None = None,
+        num_items: int | None = None,
+        target_mean: float | None = None,
+        *,
+        base: str | type = "dot",
+        bias: bool = True,
+    ) -> None:
+        super().__init__(in_channels, num_users, num_items, target_mean)
+        self.min_rating = min_rating
+        self.max_rating = max_rating
+        self.base = base
+        self.bias = bias
+        if min_rating is not None and max_rating is not None:
+            if not (math.isfinite(min_rating) and math.isfinite(max_rating)):
+                raise ValueError("min_rating and max_rating must be finite")
+            if not min_rating < max_rating:
+                raise ValueError(
+                    f"min_rating ({min_rating}) must be smaller than max_rating ({max_rating})"
+                )
+            self.output_range = (float(min_rating), float(max_rating))
+        base_cls = HEADS.get(base) if isinstance(base, str) else base
+        if not (isinstance(base_cls, type) and issubclass(base_cls, Head)) or issubclass(
+            base_cls, BoundedSigmoidHead
+        ):
+            raise TypeError(f"base must name an unbounded Head class, got {base!r}")
+        self.scorer = base_cls(
+            in_channels, num_users, num_items, self._logit_of_mean(), bias=bias
+        )
+
+    def _logit_of_mean(self) -> float | None:
+        if self.target_mean is None or self.output_range is None:
+            return None
+        lo, hi = self.output_range
+        p = min(max((self.target_mean - lo) / (hi - lo), 1e-3), 1 - 1e-3)
+        return math.log(p / (1 - p))
+
+    def _squash(self, score: Tensor) -> Tensor:
+        if self.output_range is None:
+            raise RuntimeError("BoundedSigmoidHead needs min_rating and max_rating")
+        lo, hi = self.output_range
+        return lo + (hi - lo) * torch.sigmoid(score)
+
+    def forward(
+        self, user_emb: Tensor, item_emb: Tensor, users: Tensor | None, items: Tensor
+    ) -> Tensor:
+        return self._squash(self.scorer(user_emb, item_emb, users, items))
+
+    def score_all(
+        self, user_emb: Tensor, item_emb: Tensor, users: Tensor | None, items: Tensor
+    ) -> Tensor:
+        return self._squash(self.scorer.score_all(user_emb, item_emb, users, items))

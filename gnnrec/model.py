@@ -1,0 +1,76 @@
+"""The graph recommendation model: id embeddings → encoder → head."""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+
+from gnnrec.encoders import Encoder
+from gnnrec.graph import BipartiteGraph
+from gnnrec.heads import Head
+
+__all__ = ["GraphRecModel"]
+
+
+class GraphRecModel(nn.Module):
+    r"""Learned id embeddings propagated by an encoder and scored by a head.
+
+    .. math::
+        Z = \mathrm{encoder}(E, G), \qquad \hat y_{ui} = \mathrm{head}(z_u, z_{U+i})
+
+    where :math:`E \in \mathbb{R}^{(U+I) \times d}` are the layer-0 (ego)
+    embeddings of users then items.
+
+    Parameters
+    ----------
+    num_users, num_items, embedding_dim : int
+    encoder : Encoder
+        A sized encoder (see :func:`gnnrec.encoders.build_encoder`).
+    head : Head
+        A sized head (see :func:`gnnrec.heads.build_head`).
+    """
+
+    def __init__(
+        self, num_users: int, num_items: int, embedding_dim: int, encoder: Encoder, head: Head
+    ) -> None:
+        super().__init__()
+        self.num_users = num_users
+        self.num_items = num_items
+        self.embedding = nn.Embedding(num_users + num_items, embedding_dim)
+        self.encoder = encoder
+        self.head = head
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """Re-initialise the embeddings (normal, std 0.1), the encoder and the head."""
+        nn.init.normal_(self.embedding.weight, std=0.1)
+        self.encoder.reset_parameters()
+        self.head.reset_parameters()
+
+    def forward(self, graph: BipartiteGraph) -> Tensor:
+        """Final embeddings of all nodes, shape ``(num_users + num_items, d)``."""
+        return self.encoder(self.embedding.weight, graph)
+
+    def score_pairs(self, z: Tensor, users: Tensor, items: Tensor) -> Tensor:
+        """Head outputs for ``(users[k], items[k])`` given node embeddings ``z``."""
+        return self.head(z[users], z[self.num_users + items], users, items)
+
+    @torch.no_grad()
+    def fold_in(
+        self, graph: BipartiteGraph, users: Tensor, items: Tensor, num_new: int
+    ) -> Tensor:
+        """Embeddings of ``num_new`` unseen users attached to the graph.
+
+        Each new user starts from the mean layer-0 embedding of its items and
+        is propagated with the trained encoder through one forward pass.
+        Returns shape ``(num_new, d)``.
+        """
+        ego = self.embedding.weight
+        item_ego = ego[self.num_users :]
+        d = ego.shape[1]
+        sums = torch.zeros(num_new, d, device=ego.device).index_add_(0, users, item_ego[items])
+        counts = torch.bincount(users, minlength=num_new).clamp_(min=1).unsqueeze(-1)
+        x = torch.cat([ego[: self.num_users], sums / counts, item_ego])
+        bigger = graph.with_new_users(users.cpu().numpy(), items.cpu().numpy(), num_new)
+        z = self.encoder(x, bigger)
+        return z[self.num_users : self.num_users + num_new]

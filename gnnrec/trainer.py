@@ -1,0 +1,181 @@
+"""The training loop, outside the model: one epoch at a time."""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import torch
+
+from gnnrec.data.sampling import NegativeSampler
+from gnnrec.graph import BipartiteGraph
+from gnnrec.losses import bpr_loss, l2_penalty, mse_loss
+from gnnrec.model import GraphRecModel
+
+__all__ = ["EpochStats", "Trainer"]
+
+Task = Literal["rating", "ranking"]
+
+
+@dataclass
+class EpochStats:
+    """What one epoch did.
+
+    Attributes
+    ----------
+    loss : float
+        Mean training loss over the epoch's batches (objective + penalty).
+    seconds : float
+        Wall time of the epoch.
+    grad_norm : float
+        Largest total gradient norm seen in the epoch (before clipping).
+    pred_min, pred_max : float
+        Range of the training predictions in the epoch (rating task), else NaN.
+    """
+
+    loss: float
+    seconds: float
+    grad_norm: float
+    pred_min: float
+    pred_max: float
+
+
+class Trainer:
+    """Fits a :class:`~gnnrec.model.GraphRecModel` on interactions, epoch by epoch.
+
+    Every step propagates the whole graph once and scores a batch of
+    interactions with the resulting embeddings, so the cost of a step is one
+    encoder pass whatever the batch size: large batches are cheap epochs.
+
+    Parameters
+    ----------
+    model : GraphRecModel
+    graph : BipartiteGraph
+        The training graph, on the model's device.
+    users, items : numpy.ndarray of int
+        Training interactions (indices).
+    ratings : numpy.ndarray of float, optional
+        Targets for ``task="rating"``.
+    task : {"rating", "ranking"}
+        MSE on ratings, or BPR over sampled negatives.
+    batch_size : int
+    learning_rate : float
+        Adam's learning rate.
+    weight_decay : float
+        Coefficient of the L2 penalty on the batch's layer-0 embeddings
+        (:func:`~gnnrec.losses.l2_penalty`) and Adam weight decay of the encoder
+        and head weights.
+    num_negatives : int
+        Negatives per positive (ranking).
+    generator : torch.Generator
+        Source of all randomness of batching and sampling.
+    max_grad_norm : float, optional
+        Clip the total gradient norm to this value.
+    """
+
+    def __init__(
+        self,
+        model: GraphRecModel,
+        graph: BipartiteGraph,
+        users: np.ndarray,
+        items: np.ndarray,
+        ratings: np.ndarray | None,
+        *,
+        task: Task,
+        batch_size: int,
+        learning_rate: float,
+        weight_decay: float,
+        num_negatives: int,
+        generator: torch.Generator,
+        max_grad_norm: float | None = None,
+    ) -> None:
+        self.model = model
+        self.graph = graph
+        self.task = task
+        self.batch_size = batch_size
+        self.weight_decay = weight_decay
+        self.num_negatives = num_negatives
+        self.generator = generator
+        self.max_grad_norm = max_grad_norm
+        device = model.embedding.weight.device
+        self.users = torch.from_numpy(np.asarray(users, np.int64)).to(device)
+        self.items = torch.from_numpy(np.asarray(items, np.int64)).to(device)
+        self.ratings = (
+            None if ratings is None else torch.as_tensor(ratings, dtype=torch.float32, device=device)
+        )
+        if task == "rating" and self.ratings is None:
+            raise ValueError("task='rating' needs ratings")
+        self.sampler = (
+            NegativeSampler(users, items, model.num_items) if task == "ranking" else None
+        )
+        dense = [p for n, p in model.named_parameters() if not n.startswith("embedding.")]
+        self.optimizer = torch.optim.Adam(
+            [
+                {"params": [model.embedding.weight], "weight_decay": 0.0},
+                {"params": dense, "weight_decay": weight_decay},
+            ],
+            lr=learning_rate,
+        )
+
+    def _step_loss(self, batch: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+        model = self.model
+        users, items = self.users[batch], self.items[batch]
+        z = model(self.graph)
+        ego = model.embedding.weight
+        if self.task == "rating":
+            assert self.ratings is not None
+            pred = model.score_pairs(z, users, items)
+            loss = mse_loss(pred, self.ratings[batch])
+            reg = l2_penalty(ego[users], ego[model.num_users + items], batch_size=len(batch))
+            return loss + self.weight_decay * reg, pred.detach()
+        assert self.sampler is not None
+        neg = self.sampler.sample(users, self.num_negatives, generator=self.generator)
+        pos_score = model.score_pairs(z, users, items)
+        n_neg = neg.shape[1]
+        neg_score = model.score_pairs(
+            z, users.repeat_interleave(n_neg), neg.reshape(-1)
+        ).view(-1, n_neg)
+        loss = bpr_loss(pos_score, neg_score)
+        reg = l2_penalty(
+            ego[users],
+            ego[model.num_users + items],
+            ego[model.num_users + neg.reshape(-1)] / math.sqrt(n_neg),
+            batch_size=len(batch),
+        )
+        return loss + self.weight_decay * reg, None
+
+    def train_epoch(self) -> EpochStats:
+        """Run one pass over the training interactions and return its statistics."""
+        start = time.perf_counter()
+        self.model.train()
+        n = len(self.users)
+        order = torch.randperm(n, generator=self.generator).to(self.users.device)
+        total, batches, grad_norm = 0.0, 0, 0.0
+        pred_min, pred_max = math.inf, -math.inf
+        for s in range(0, n, self.batch_size):
+            batch = order[s : s + self.batch_size]
+            self.optimizer.zero_grad(set_to_none=True)
+            loss, pred = self._step_loss(batch)
+            loss.backward()
+            norm = torch.nn.utils.clip_grad_norm_(
+                self.model.parameters(), self.max_grad_norm or math.inf
+            )
+            grad_norm = max(grad_norm, float(norm))
+            self.optimizer.step()
+            total += float(loss.detach())
+            batches += 1
+            if pred is not None:
+                pred_min = min(pred_min, float(pred.min()))
+                pred_max = max(pred_max, float(pred.max()))
+        if self.task != "rating":
+            pred_min = pred_max = math.nan
+        return EpochStats(
+            loss=total / max(batches, 1),
+            seconds=time.perf_counter() - start,
+            grad_norm=grad_norm,
+            pred_min=pred_min,
+            pred_max=pred_max,
+        )

@@ -1,0 +1,395 @@
+"""gnnrec.evaluation: full ranking, rated-items protocol, rating metrics."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import defaultdict
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from gnnrec import Interactions
+from gnnrec.evaluation import (
+    DEFAULT_METRICS,
+    EvaluationResult,
+    FullRankingEvaluator,
+    full_ranking,
+    rated_items,
+    rated_items_from_predictions,
+    rating_metrics,
+)
+
+
+# --------------------------------------------------------------------------- fixtures
+def random_split(
+    n_users: int, n_items: int, density: float, seed: int
+) -> tuple[sp.csr_matrix, sp.csr_matrix]:
+    """Disjoint random train / test CSR matrices of ones; some users get no test item."""
+    rng = np.random.default_rng(seed)
+    dense = rng.random((n_users, n_items)) < density
+    to_test = dense & (rng.random((n_users, n_items)) < 0.25)
+    to_test[rng.random(n_users) < 0.2] = False  # users without test items
+    train = sp.csr_matrix((dense & ~to_test).astype(np.float32))
+    test = sp.csr_matrix(to_test.astype(np.float32))
+    return train, test
+
+
+def distinct_scores(n_users: int, n_items: int, seed: int) -> torch.Tensor:
+    """Scores without ties (a random permutation of 0..n-1 per matrix)."""
+    g = torch.Generator().manual_seed(seed)
+    return torch.randperm(n_users * n_items, generator=g).reshape(n_users, n_items).float()
+
+
+# Slow per-user reference: rank by score with Python's sort, skip masked items.
+def reference_full_ranking(
+    scores: torch.Tensor, train: sp.csr_matrix, test: sp.csr_matrix, k: int
+) -> dict[str, dict[int, float]]:
+    out: dict[str, dict[int, float]] = defaultdict(dict)
+    for u in range(train.shape[0]):
+        rel = set(test[u].indices.tolist())
+        if not rel:
+            continue
+        seen = set(train[u].indices.tolist())
+        cand = [i for i in range(train.shape[1]) if i not in seen]
+        ranked = sorted(cand, key=lambda i: -float(scores[u, i]))[:k]
+        hits = [i in rel for i in ranked]
+        n_hits = sum(hits)
+        out["recall"][u] = n_hits / len(rel)
+        out["precision"][u] = n_hits / k
+        dcg = sum(1 / math.log2(r + 2) for r, h in enumerate(hits) if h)
+        out["ndcg"][u] = dcg / sum(1 / math.log2(r + 2) for r in range(min(len(rel), k)))
+        out["hit_rate"][u] = float(n_hits > 0)
+        ap, c = 0.0, 0
+        for r, h in enumerate(hits):
+            if h:
+                c += 1
+                ap += c / (r + 1)
+        out["map"][u] = ap / min(len(rel), k)
+        out["mrr"][u] = next((1 / (r + 1) for r, h in enumerate(hits) if h), 0.0)
+        out["_top"][u] = ranked  # type: ignore[assignment]
+    return out
+
+
+# Copy of the benchmark harness's evaluator logic (shared/peers/common.py, Evaluator).
+def harness_evaluate(
+    scores: torch.Tensor, train: sp.csr_matrix, test: sp.csr_matrix, k: int, batch_users: int = 1024
+) -> dict[str, float]:
+    n_test = np.asarray(test.sum(1)).ravel()
+    eval_users = np.nonzero(n_test > 0)[0]
+    disc = 1.0 / np.log2(np.arange(2, k + 2))
+    idcg_table = np.concatenate([[0.0], np.cumsum(disc)])
+    recs, ndcgs = [], []
+    for s in range(0, len(eval_users), batch_users):
+        users = eval_users[s : s + batch_users]
+        sc = scores[torch.from_numpy(users)].detach().to(torch.float32).clone()
+        tr = train[users].tocoo()
+        sc[
+            torch.from_numpy(tr.row.astype(np.int64)), torch.from_numpy(tr.col.astype(np.int64))
+        ] = -float("inf")
+        top = torch.topk(sc, k, dim=1).indices.numpy()
+        te = test[users]
+        hits = np.take_along_axis(te.toarray() > 0, top, axis=1)
+        nt = n_test[users]
+        recs.append(hits.sum(1) / nt)
+        dcg = (hits * disc[None, :]).sum(1)
+        ndcgs.append(dcg / idcg_table[np.minimum(nt, k).astype(np.int64)])
+    return {
+        f"recall@{k}": float(np.concatenate(recs).mean()),
+        f"ndcg@{k}": float(np.concatenate(ndcgs).mean()),
+    }
+
+
+# --------------------------------------------------------------------------- full ranking
+def test_matches_benchmark_harness() -> None:
+    train, test = random_split(600, 300, 0.08, seed=1)
+    g = torch.Generator().manual_seed(0)
+    user_emb, item_emb = torch.randn(600, 16, generator=g), torch.randn(300, 16, generator=g)
+    scores = user_emb @ item_emb.T  # continuous: no ties
+    expected = harness_evaluate(scores, train, test, k=20)
+    evaluator = FullRankingEvaluator(train, test, k=20, metrics=("recall", "ndcg"))
+    got = evaluator.evaluate_embeddings(user_emb, item_emb)
+    assert got["recall@20"] == pytest.approx(expected["recall@20"], rel=1e-12, abs=0)
+    assert got["ndcg@20"] == pytest.approx(expected["ndcg@20"], rel=1e-12, abs=0)
+    assert set(got) == {"recall@20", "ndcg@20"}
+
+
+@settings(max_examples=15, deadline=None)
+@given(
+    n_users=st.integers(1, 25),
+    n_items=st.integers(1, 20),
+    k=st.integers(1, 25),
+    batch_size=st.integers(1, 30),
+    seed=st.integers(0, 10_000),
+)
+def test_matches_reference_end_to_end(
+    n_users: int, n_items: int, k: int, batch_size: int, seed: int
+) -> None:
+    """Tie-free scores, users without test items, k possibly above the catalogue."""
+    train, test = random_split(n_users, n_items, 0.4, seed)
+    if test.nnz == 0:
+        test = sp.csr_matrix(([1.0], ([0], [0])), shape=(n_users, n_items))
+        train = train.tolil()
+        train[0, 0] = 0
+        train = sp.csr_matrix(train)
+        train.eliminate_zeros()
+    scores = distinct_scores(n_users, n_items, seed)
+    ref = reference_full_ranking(scores, train, test, k)
+    result = full_ranking(lambda u: scores[u], train, test, k=k, batch_size=batch_size)
+    users = sorted(ref["recall"])
+    assert result.users.tolist() == users
+    for name in ("recall", "precision", "ndcg", "hit_rate", "map", "mrr"):
+        label = f"{name}@{k}"
+        expected = [ref[name][u] for u in users]
+        np.testing.assert_allclose(result.per_user[label], expected, rtol=1e-12, atol=1e-12)
+        assert result[label] == pytest.approx(float(np.mean(expected)), abs=1e-12)
+    covered = {i for u in users for i in ref["_top"][u]}  # type: ignore[attr-defined]
+    assert result[f"coverage@{k}"] == pytest.approx(len(covered) / n_items)
+
+
+def test_ties_follow_topk_order() -> None:
+    """With heavy ties the hit matrix is the one torch.topk gives on the masked scores."""
+    train, test = random_split(40, 12, 0.3, seed=3)
+    scores = torch.randint(0, 3, (40, 12)).float()
+    k = 5
+    result = full_ranking(lambda u: scores[u], train, test, k=k, batch_size=1000, metrics=["ndcg"])
+    masked = scores.clone()
+    masked[torch.from_numpy(train.toarray() > 0)] = float("-inf")
+    values, top = torch.topk(masked, k, dim=1)
+    dense = torch.from_numpy(test.toarray() > 0)
+    hits = dense.gather(1, top) & (values > float("-inf"))
+    from gnnrec.metrics import ndcg_at_k
+
+    users = torch.from_numpy(result.users)
+    expected = ndcg_at_k(hits[users], dense.sum(1)[users], k).numpy()
+    np.testing.assert_array_equal(result.per_user[f"ndcg@{k}"], expected)
+
+
+def test_interactions_and_csr_inputs_agree_and_batching_invariant() -> None:
+    data = Interactions.from_arrays(np.repeat(np.arange(30), 6), np.tile(np.arange(6), 30) * 3 % 17)
+    rng = np.random.default_rng(0)
+    is_test = rng.random(len(data)) < 0.3
+    train, test = data.subset(~is_test), data.subset(is_test)
+    scores = distinct_scores(data.n_users, data.n_items, 1)
+    fn = lambda u: scores[u]  # noqa: E731
+    a = full_ranking(fn, train, test, k=(3, 5), batch_size=4)
+    b = full_ranking(fn, train.to_csr(), test.to_csr(), k=[5, 3], batch_size=1000)
+    assert list(a) == list(b)
+    for label in a:
+        assert a[label] == pytest.approx(b[label], abs=1e-15)
+    assert list(a)[:2] == ["recall@3", "recall@5"]
+
+
+def test_train_items_never_recommended_and_exclude_masks_more() -> None:
+    train = sp.csr_matrix(np.array([[1, 0, 0, 0], [0, 0, 0, 0]], dtype=np.float32))
+    test = sp.csr_matrix(np.array([[0, 0, 0, 1], [0, 1, 0, 0]], dtype=np.float32))
+    exclude = sp.csr_matrix(np.array([[0, 1, 0, 0], [0, 0, 0, 0]], dtype=np.float32))
+    scores = torch.tensor([[9.0, 8.0, 1.0, 2.0], [1.0, 4.0, 3.0, 2.0]])
+    plain = full_ranking(lambda u: scores[u], train, test, k=1, metrics=["recall"])
+    assert plain.per_user["recall@1"].tolist() == [0.0, 1.0]  # item 1 beats test item 3
+    masked = full_ranking(
+        lambda u: scores[u], train, test, k=1, metrics=["recall"], exclude=exclude
+    )
+    assert masked.per_user["recall@1"].tolist() == [1.0, 1.0]
+
+
+def test_short_lists_when_few_candidates_remain() -> None:
+    # 3 items, user 0 has seen 2 of them: only one candidate, k = 3
+    train = sp.csr_matrix(np.array([[1, 1, 0]], dtype=np.float32))
+    test = sp.csr_matrix(np.array([[0, 0, 1]], dtype=np.float32))
+    res = full_ranking(lambda u: torch.zeros(len(u), 3), train, test, k=3)
+    assert res["recall@3"] == 1.0
+    assert res["precision@3"] == pytest.approx(1 / 3)
+    assert res["coverage@3"] == pytest.approx(1 / 3)  # masked items are not "recommended"
+
+
+def test_memory_bounded_by_batch_size_and_scores_untouched() -> None:
+    train, test = random_split(50, 40, 0.2, seed=5)
+    scores = distinct_scores(50, 40, 0)
+    before = scores.clone()
+    seen: list[int] = []
+
+    def score_fn(users: torch.Tensor) -> torch.Tensor:
+        assert users.dtype == torch.int64
+        seen.append(len(users))
+        return scores[users] if len(seen) % 2 else scores[: len(users)] * 0 + scores[users]
+
+    evaluator = FullRankingEvaluator(train, test, k=10, batch_size=8)
+    evaluator(score_fn)
+    assert max(seen) <= 8 and sum(seen) == evaluator.n_eval_users
+    # a score_fn returning a view of the caller's storage must not be written into
+    view_scores = scores[:8]
+    one = FullRankingEvaluator(
+        train[:8], test[:8] + sp.csr_matrix(([1.0], ([0], [0])), shape=(8, 40)), k=5, batch_size=8
+    )
+    one(lambda u: view_scores[: len(u)])
+    assert torch.equal(scores, before)
+
+
+def test_result_object() -> None:
+    train, test = random_split(30, 20, 0.3, seed=2)
+    res = full_ranking(lambda u: torch.rand(len(u), 20), train, test, k=(5, 10))
+    assert isinstance(res, EvaluationResult)
+    assert set(res) == {f"{m}@{k}" for m in DEFAULT_METRICS for k in (5, 10)}
+    assert set(res.per_user) == {label for label in res if not label.startswith("coverage")}
+    assert all(v.shape == (res.n_users,) for v in res.per_user.values())
+    assert isinstance(dict(res)["recall@5"], float)
+    assert "recall@5" in repr(res)
+    with pytest.raises(KeyError, match="available"):
+        res["recall@7"]
+
+
+def test_num_threads_restored() -> None:
+    train, test = random_split(20, 10, 0.3, seed=4)
+    before = torch.get_num_threads()
+    full_ranking(lambda u: torch.rand(len(u), 10), train, test, k=3, num_threads=1)
+    assert torch.get_num_threads() == before
+
+
+def test_errors() -> None:
+    train, test = random_split(20, 10, 0.3, seed=4)
+    with pytest.raises(ValueError, match="k must be a positive int"):
+        FullRankingEvaluator(train, test, k=0)
+    with pytest.raises(ValueError, match=r"unknown metric 'auc'; valid names: \[.*'ndcg'"):
+        FullRankingEvaluator(train, test, metrics=["recall", "auc"])
+    with pytest.raises(ValueError, match="shape"):
+        FullRankingEvaluator(train, test[:, :5])
+    with pytest.raises(TypeError, match="Interactions or a scipy sparse"):
+        FullRankingEvaluator(train.toarray(), test)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="no user has a test item"):
+        FullRankingEvaluator(train, sp.csr_matrix(test.shape))
+    evaluator = FullRankingEvaluator(train, test, k=3)
+    with pytest.raises(ValueError, match="score_fn returned shape"):
+        evaluator(lambda u: torch.rand(len(u), 9))
+    a = Interactions.from_arrays([0, 1], [0, 1])
+    b = Interactions.from_arrays([0, 1], [0, 2])
+    with pytest.raises(ValueError, match="id space"):
+        FullRankingEvaluator(a, b)
+
+
+@pytest.mark.slow
+def test_ml1m_sized_speed_smoke() -> None:
+    """ML-1M-sized full ranking (6040 x 3706, ~800k train) stays fast.
+
+    The target is 0.5 s on 2 cores; this bound is loose so that shared CI
+    machines do not flake.
+    """
+    rng = np.random.default_rng(0)
+    n_users, n_items = 6040, 3706
+    flat = np.unique(rng.integers(0, n_users * n_items, 1_050_000))[:1_000_000]
+    is_test = rng.random(len(flat)) < 0.2
+    u, i = flat // n_items, flat % n_items
+    shape = (n_users, n_items)
+    ones = np.ones(len(flat), np.float32)
+    train = sp.csr_matrix((ones[~is_test], (u[~is_test], i[~is_test])), shape=shape)
+    test = sp.csr_matrix((ones[is_test], (u[is_test], i[is_test])), shape=shape)
+    evaluator = FullRankingEvaluator(train, test, k=20)
+    user_emb, item_emb = torch.randn(n_users, 64), torch.randn(n_items, 64)
+    best = math.inf
+    for _ in range(2):
+        start = time.perf_counter()
+        evaluator.evaluate_embeddings(user_emb, item_emb)
+        best = min(best, time.perf_counter() - start)
+    assert best < 5.0
+
+
+# --------------------------------------------------------------------------- rated items
+def surprise_faq_precision_recall_at_k(
+    predictions: list[tuple[int, int, float, float]], k: int, threshold: float
+) -> tuple[dict[int, float], dict[int, float]]:
+    """The Surprise FAQ's ``precision_recall_at_k``, with (uid, iid, true_r, est) rows."""
+    user_est_true = defaultdict(list)
+    for uid, _, true_r, est in predictions:
+        user_est_true[uid].append((est, true_r))
+    precisions, recalls = {}, {}
+    for uid, user_ratings in user_est_true.items():
+        user_ratings.sort(key=lambda x: x[0], reverse=True)
+        n_rel = sum((true_r >= threshold) for (_, true_r) in user_ratings)
+        n_rec_k = sum((est >= threshold) for (est, _) in user_ratings[:k])
+        n_rel_and_rec_k = sum(
+            ((true_r >= threshold) and (est >= threshold)) for (est, true_r) in user_ratings[:k]
+        )
+        precisions[uid] = n_rel_and_rec_k / n_rec_k if n_rec_k != 0 else 0
+        recalls[uid] = n_rel_and_rec_k / n_rel if n_rel != 0 else 0
+    return precisions, recalls
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    rows=st.lists(
+        st.tuples(
+            st.integers(0, 6),
+            st.sampled_from([1.0, 2.0, 3.0, 4.0, 5.0]),
+            st.sampled_from([1.5, 3.0, 3.5, 4.0, 4.5]),  # few values: many ties
+        ),
+        min_size=1,
+        max_size=60,
+    ),
+    k=st.integers(1, 8),
+    threshold=st.sampled_from([3.5, 4.0]),
+)
+def test_rated_items_matches_surprise_faq(
+    rows: list[tuple[int, float, float]], k: int, threshold: float
+) -> None:
+    users = [r[0] for r in rows]
+    y_true = [r[1] for r in rows]
+    y_pred = [r[2] for r in rows]
+    preds = [(u, j, t, p) for j, (u, t, p) in enumerate(rows)]
+    precisions, recalls = surprise_faq_precision_recall_at_k(preds, k, threshold)
+    res = rated_items_from_predictions(users, y_true, y_pred, k=k, threshold=threshold)
+    assert res.users.tolist() == sorted(precisions)
+    assert res.per_user[f"rated_precision@{k}"].tolist() == pytest.approx(
+        [precisions[u] for u in res.users]
+    )
+    assert res.per_user[f"rated_recall@{k}"].tolist() == pytest.approx(
+        [recalls[u] for u in res.users]
+    )
+    # the FAQ averages over all users with test ratings
+    assert res[f"rated_precision@{k}"] == pytest.approx(sum(precisions.values()) / len(precisions))
+    assert res[f"rated_recall@{k}"] == pytest.approx(sum(recalls.values()) / len(recalls))
+
+
+def test_rated_items_from_interactions_and_csr() -> None:
+    test = Interactions.from_arrays(
+        [0, 0, 0, 1, 1, 2], [0, 1, 2, 0, 3, 1], ratings=[5, 4, 1, 2, 5, 3]
+    )
+    pred = torch.tensor([4.8, 3.9, 4.1, 2.0, 4.4, 3.0])
+    lookup = {
+        (int(u), int(i)): float(p) for u, i, p in zip(test.users, test.items, pred, strict=True)
+    }
+
+    def predict(users: torch.Tensor, items: torch.Tensor) -> torch.Tensor:
+        return torch.tensor([lookup[(int(u), int(i))] for u, i in zip(users, items, strict=True)])
+
+    a = rated_items(predict, test, k=(1, 2))
+    b = rated_items(predict, test.to_csr(values="ratings"), k=(1, 2))
+    assert dict(a) == pytest.approx(dict(b))
+    assert set(a) == {"rated_precision@1", "rated_recall@1", "rated_precision@2", "rated_recall@2"}
+    # user 0: ranked 0 (4.8, rel), 2 (4.1, not rel), 1 (3.9, rel); user 1: 3 (4.4, rel), 0
+    assert a.per_user["rated_precision@2"].tolist() == [0.5, 1.0, 0.0]
+    assert a.per_user["rated_recall@2"].tolist() == [0.5, 1.0, 0.0]
+    with pytest.raises(ValueError, match="no ratings"):
+        rated_items(predict, Interactions.from_arrays([0], [0]))
+    with pytest.raises(ValueError, match="predict_fn returned 1 predictions"):
+        rated_items(lambda u, i: torch.zeros(1), test)
+
+
+# --------------------------------------------------------------------------- ratings
+def test_rating_metrics() -> None:
+    out = rating_metrics([5, 4, 2, 1], [4.5, 3.0, 4.0, 0.0], min_rating=1, max_rating=5)
+    assert set(out) == {
+        "rmse",
+        "mae",
+        "out_of_range_rate",
+        "liked_precision",
+        "liked_recall",
+        "liked_f1",
+    }
+    assert out["mae"] == pytest.approx((0.5 + 1 + 2 + 1) / 4)
+    assert out["out_of_range_rate"] == 0.25
+    assert out["liked_precision"] == 0.5 and out["liked_recall"] == 0.5
+    assert "out_of_range_rate" not in rating_metrics([1.0], [1.0])
