@@ -337,12 +337,13 @@ class FullRankingEvaluator:
         users: torch.Tensor,
         mask_flat: torch.Tensor,
         test_flat: torch.Tensor,
+        private_scores: bool,
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """Return (hits, top items with -1 for no item) of one batch, shape (b, L)."""
         b, n_items = len(users), self.n_items
         raw = score_fn(users)
         flat = _as_scores(raw, b, n_items).reshape(-1)
-        if isinstance(raw, torch.Tensor) and not _same_storage(flat, raw):
+        if private_scores or (isinstance(raw, torch.Tensor) and not _same_storage(flat, raw)):
             flat.index_fill_(0, mask_flat.to(flat.device), float("-inf"))  # a private copy
         else:  # never write into the caller's storage
             flat = flat.index_fill(0, mask_flat.to(flat.device), float("-inf"))
@@ -379,6 +380,10 @@ class FullRankingEvaluator:
         ValueError
             If ``score_fn`` returns the wrong shape.
         """
+        return self._evaluate(score_fn, private_scores=False)
+
+    def _evaluate(self, score_fn: ScoreFn, *, private_scores: bool) -> EvaluationResult:
+        """Run the evaluation; ``private_scores``: score_fn returns fresh tensors."""
         start = time.perf_counter()
         old_threads = torch.get_num_threads()
         if self.num_threads is not None:
@@ -387,7 +392,9 @@ class FullRankingEvaluator:
             hit_parts, top_parts = [], []
             with torch.no_grad():
                 for users, _, mask_flat, test_flat in self._batches:
-                    hits, top = self._rank_batch(score_fn, users, mask_flat, test_flat)
+                    hits, top = self._rank_batch(
+                        score_fn, users, mask_flat, test_flat, private_scores
+                    )
                     hit_parts.append(hits)
                     top_parts.append(top)
             hits = torch.cat(hit_parts)
@@ -411,6 +418,9 @@ class FullRankingEvaluator:
 
     def evaluate_embeddings(self, user_emb: Any, item_emb: Any) -> EvaluationResult:
         """Evaluate dot-product scores ``user_emb @ item_emb.T``.
+
+        Slightly faster than calling the evaluator with the same product as
+        ``score_fn``: the fresh score batches are masked in place.
 
         Parameters
         ----------
@@ -439,7 +449,8 @@ class FullRankingEvaluator:
                 f"{u.shape[0]} and {v.shape[0]}"
             )
         vt = v.T.contiguous()
-        return self(lambda users: u[users] @ vt)
+        # the product is a fresh tensor, so it can be masked in place
+        return self._evaluate(lambda users: u[users] @ vt, private_scores=True)
 
     def __repr__(self) -> str:
         return (
