@@ -3,9 +3,10 @@
 >>> from gnnrec import Interactions, Recommender
 """
 
-from gnnrec import encoders, heads
+from gnnrec import data, datasets, encoders, evaluation, heads, metrics
 from gnnrec._version import __version__
-from gnnrec.data import Interactions
+from gnnrec.data import Interactions, Split
+from gnnrec.evaluation import FullRankingEvaluator, full_ranking, rated_items, rating_metrics
 from gnnrec.encoders import GAT, GCN, SAGE, LightGCN
 from gnnrec.heads import BoundedSigmoidHead, DotHead, LinearHead, MLPHead
 from gnnrec.recommender import NotFittedError, Recommender
@@ -16,13 +17,22 @@ __all__ = [
     "SAGE",
     "BoundedSigmoidHead",
     "DotHead",
+    "FullRankingEvaluator",
     "Interactions",
     "LightGCN",
     "LinearHead",
     "MLPHead",
     "NotFittedError",
     "Recommender",
+    "Split",
     "__version__",
+    "data",
+    "datasets",
     "encoders",
+    "evaluation",
+    "full_ranking",
     "heads",
+    "metrics",
+    "rated_items",
+    "rating_metrics",
 ]

@@ -17,7 +17,8 @@ only the first ``k`` columns, so all cutoffs come from one ``topk`` call. A
 ``k`` larger than ``L`` means the list is shorter than ``k`` (the catalogue, or
 the set of unmasked candidates, has fewer than ``k`` items): the missing
 positions count as misses, and :func:`precision_at_k` still divides by ``k``
-(as ``ranx`` and ``trec_eval`` do, so that a short list is not rewarded).
+(as trec_eval's ``P_k`` does, so that a short list is not rewarded; ranx
+divides by the list length instead).
 
 The functions return one value per user, as a ``torch.float64`` tensor, so
 that significance tests can pair them. Users with ``n_relevant == 0`` get
@@ -261,6 +262,10 @@ def hit_rate_at_k(hits: Any, n_relevant: Any, k: int | None = None) -> torch.Ten
 
 def average_precision_at_k(hits: Any, n_relevant: Any, k: int | None = None) -> torch.Tensor:
     r"""Average precision@k per user (its mean over users is MAP@k).
+
+    Normalised by ``min(|rel_u|, k)``, so a perfect top-k scores 1 (trec_eval's
+    ``map_cut_k`` and ranx divide by ``|rel_u|``; the two agree when
+    ``|rel_u| <= k``).
 
     .. math::
 
