@@ -114,3 +114,11 @@ class Configurable(nn.Module):
 
     def extra_repr(self) -> str:
         return ", ".join(f"{k}={v!r}" for k, v in init_params(self).items())
+
+
+def _reset_children(module: nn.Module) -> None:
+    """Call ``reset_parameters`` of every sub-module that has one."""
+    for child in module.modules():
+        reset = getattr(child, "reset_parameters", None)
+        if child is not module and callable(reset):
+            reset()

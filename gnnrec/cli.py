@@ -35,10 +35,10 @@ def _demo(args: argparse.Namespace) -> int:
     metrics = model.evaluate(split.test, k=(10, 20))
     for name in ("recall@10", "ndcg@10", "recall@20", "ndcg@20"):
         print(f"  {name:<10} {metrics[name]:.4f}")
-    titles = dict(zip(data.items.item_id.tolist(), data.items.title.tolist()))
+    titles = dict(zip(data.items.item_id.tolist(), data.items.title.tolist(), strict=False))
     users = model.user_ids_[:3]
-    ids, scores = model.recommend(users, k=5)
-    for user, row in zip(users.tolist(), ids.tolist()):
+    ids, _scores = model.recommend(users, k=5)
+    for user, row in zip(users.tolist(), ids.tolist(), strict=True):
         print(f"user {user}: " + "; ".join(titles.get(i, str(i)) for i in row))
     return 0
 

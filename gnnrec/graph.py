@@ -45,12 +45,12 @@ class _SpMM(torch.autograd.Function):
     """``adj @ x`` whose backward is ``adj_t @ grad`` with a precomputed ``adj_t``."""
 
     @staticmethod
-    def forward(ctx, adj: Tensor, adj_t: Tensor, x: Tensor) -> Tensor:  # type: ignore[override]
+    def forward(ctx, adj: Tensor, adj_t: Tensor, x: Tensor) -> Tensor:
         ctx.adj_t = adj_t
         return torch.sparse.mm(adj, x)
 
     @staticmethod
-    def backward(ctx, grad: Tensor) -> tuple[None, None, Tensor]:  # type: ignore[override]
+    def backward(ctx, grad: Tensor) -> tuple[None, None, Tensor]:
         return None, None, torch.sparse.mm(ctx.adj_t, grad)
 
 

@@ -12,7 +12,7 @@ import torch
 
 from gnnrec.data.sampling import NegativeSampler
 from gnnrec.graph import BipartiteGraph
-from gnnrec.losses import bpr_loss, l2_penalty, mse_loss
+from gnnrec.losses import bpr_loss, l2_penalty_by_count, mse_loss
 from gnnrec.model import GraphRecModel
 
 __all__ = ["EpochStats", "Trainer"]
@@ -120,6 +120,17 @@ class Trainer:
             lr=learning_rate,
         )
 
+    def _node_counts(self, users: torch.Tensor | None, items: torch.Tensor) -> torch.Tensor:
+        """How often each node (users, then items) occurs in ``users`` and ``items``."""
+        m = self.model
+        item_counts = torch.bincount(items.reshape(-1), minlength=m.num_items)
+        user_counts = (
+            torch.zeros(m.num_users, dtype=item_counts.dtype, device=item_counts.device)
+            if users is None
+            else torch.bincount(users, minlength=m.num_users)
+        )
+        return torch.cat([user_counts, item_counts])
+
     def _step_loss(self, batch: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
         model = self.model
         users, items = self.users[batch], self.items[batch]
@@ -129,22 +140,21 @@ class Trainer:
             assert self.ratings is not None
             pred = model.score_pairs(z, users, items)
             loss = mse_loss(pred, self.ratings[batch])
-            reg = l2_penalty(ego[users], ego[model.num_users + items], batch_size=len(batch))
+            counts = self._node_counts(users, items)
+            reg = l2_penalty_by_count(ego, counts, batch_size=len(batch))
             return loss + self.weight_decay * reg, pred.detach()
         assert self.sampler is not None
         neg = self.sampler.sample(users, self.num_negatives, generator=self.generator)
-        pos_score = model.score_pairs(z, users, items)
-        n_neg = neg.shape[1]
-        neg_score = model.score_pairs(
-            z, users.repeat_interleave(n_neg), neg.reshape(-1)
-        ).view(-1, n_neg)
+        u = model.num_users
+        z_user = z[users]
+        pos_score = model.head(z_user, z[u + items], users, items)
+        neg_score = model.head.score_candidates(z_user, z[u + neg], users, neg)
         loss = bpr_loss(pos_score, neg_score)
-        reg = l2_penalty(
-            ego[users],
-            ego[model.num_users + items],
-            ego[model.num_users + neg.reshape(-1)] / math.sqrt(n_neg),
-            batch_size=len(batch),
-        )
+        # LightGCN's penalty on the layer-0 rows of the batch; each positive's
+        # negatives together weigh as much as one item.
+        n_neg = neg.shape[1]
+        counts = self._node_counts(users, items) * n_neg + self._node_counts(None, neg)
+        reg = l2_penalty_by_count(ego, counts, batch_size=len(batch) * n_neg)
         return loss + self.weight_decay * reg, None
 
     def train_epoch(self) -> EpochStats:

@@ -8,12 +8,18 @@ from torch import Tensor
 
 __all__ = ["NegativeSampler"]
 
+# Use a dense users x items bitmap for "is this a positive?" up to this many
+# cells (128 MiB of bools); beyond it, binary search in the sorted pair keys.
+_BITMAP_MAX_CELLS = 1 << 27
+
 
 class NegativeSampler:
     """Uniform negative items for each (user, positive item) row.
 
     Sampled items the user has interacted with are redrawn (vectorised, a few
     rounds; with typical densities none survive). No Python loop over users.
+    Membership is a lookup in a dense bitmap for catalogues up to 2**27
+    user-item cells, else a binary search in the sorted pair keys.
 
     Parameters
     ----------
@@ -38,23 +44,39 @@ class NegativeSampler:
     ) -> None:
         self.num_items = int(num_items)
         self.max_rounds = max_rounds
-        keys = np.unique(np.asarray(users, np.int64) * self.num_items + np.asarray(items, np.int64))
-        self._keys = torch.from_numpy(keys)
+        users = np.asarray(users, np.int64)
+        keys = users * self.num_items + np.asarray(items, np.int64)
+        num_users = int(users.max()) + 1 if len(users) else 0
+        self._bitmap: Tensor | None = None
+        self._keys: Tensor | None = None
+        if num_users * self.num_items <= _BITMAP_MAX_CELLS:
+            bitmap = np.zeros(num_users * self.num_items, dtype=bool)
+            bitmap[keys] = True
+            self._bitmap = torch.from_numpy(bitmap)
+        else:
+            self._keys = torch.from_numpy(np.unique(keys))
 
     def _is_positive(self, users: Tensor, items: Tensor) -> Tensor:
         keys = users * self.num_items + items
+        if self._bitmap is not None:
+            inside = keys < len(self._bitmap)  # users beyond the last positive have none
+            return self._bitmap[keys.clamp(max=len(self._bitmap) - 1)] & inside
+        assert self._keys is not None
+        if len(self._keys) == 0:
+            return torch.zeros_like(keys, dtype=torch.bool)
         pos = torch.searchsorted(self._keys, keys).clamp_(max=len(self._keys) - 1)
         return self._keys[pos] == keys
 
     def sample(self, users: Tensor, num_negatives: int, *, generator: torch.Generator) -> Tensor:
         """Negative item indices, shape ``(len(users), num_negatives)``, on ``users``' device."""
         device = users.device
-        users_cpu = users.cpu().unsqueeze(-1).expand(-1, num_negatives)
-        neg = torch.randint(self.num_items, users_cpu.shape, generator=generator)
+        users_flat = users.cpu().repeat_interleave(num_negatives)
+        neg = torch.randint(self.num_items, users_flat.shape, generator=generator)
+        redraw = torch.nonzero(self._is_positive(users_flat, neg)).squeeze(-1)
         for _ in range(self.max_rounds):
-            bad = self._is_positive(users_cpu, neg)
-            n_bad = int(bad.sum())
-            if n_bad == 0:
+            if len(redraw) == 0:
                 break
-            neg[bad] = torch.randint(self.num_items, (n_bad,), generator=generator)
-        return neg.to(device)
+            fresh = torch.randint(self.num_items, redraw.shape, generator=generator)
+            neg[redraw] = fresh
+            redraw = redraw[self._is_positive(users_flat[redraw], fresh)]
+        return neg.view(-1, num_negatives).to(device)

@@ -9,7 +9,7 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from gnnrec._registry import Configurable, Registry
+from gnnrec._registry import Configurable, Registry, _reset_children
 from gnnrec.graph import BipartiteGraph
 
 __all__ = [
@@ -58,9 +58,7 @@ class Encoder(Configurable):
 
     def reset_parameters(self) -> None:
         """Re-initialise all learnable parameters."""
-        for module in self.modules():
-            if module is not self and hasattr(module, "reset_parameters"):
-                module.reset_parameters()
+        _reset_children(self)
 
 
 class _ModuleEncoder(Encoder):
@@ -71,15 +69,18 @@ class _ModuleEncoder(Encoder):
         self.module = module
 
     def layer_outputs(self, x: Tensor, graph: BipartiteGraph) -> list[Tensor]:
-        return [x, self.module(x, graph.edge_index)]
+        out: Tensor = self.module(x, graph.edge_index)
+        return [x, out]
 
     def get_params(self, deep: bool = True) -> dict[str, Any]:
         return {"module": self.module}
 
     def rebuild(self, **data_params: Any) -> _ModuleEncoder:
         clone = copy.deepcopy(self.module)
-        if hasattr(clone, "reset_parameters"):
-            clone.reset_parameters()
+        _reset_children(clone)
+        reset = getattr(clone, "reset_parameters", None)
+        if callable(reset):
+            reset()
         return _ModuleEncoder(clone)
 
 

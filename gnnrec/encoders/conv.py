@@ -24,14 +24,14 @@ Combine = Literal["last", "mean"]
 class _CSRGCNConv(GCNConv):
     """:class:`GCNConv` fed a pre-normalised CSR adjacency (see :func:`gnnrec.graph.spmm`)."""
 
-    def message_and_aggregate(self, adj_t: Tensor, x: Tensor) -> Tensor:  # type: ignore[override]
+    def message_and_aggregate(self, adj_t: Tensor, x: Tensor) -> Tensor:
         return spmm(adj_t, x)
 
 
 class _CSRSAGEConv(SAGEConv):
     """:class:`SAGEConv` whose mean aggregation is one product with :math:`D^{-1}A`."""
 
-    def message_and_aggregate(self, adj_t: Tensor, x: tuple[Tensor, Tensor]) -> Tensor:  # type: ignore[override]
+    def message_and_aggregate(self, adj_t: Tensor, x: tuple[Tensor, Tensor]) -> Tensor:
         return spmm(adj_t, x[0])
 
 
@@ -168,8 +168,8 @@ class GAT(ConvEncoder):
         Attention heads; must divide ``in_channels``.
     attention_dropout : float, default 0.0
         Dropout on the attention coefficients.
-
-    Other parameters as in :class:`ConvEncoder`.
+    in_channels, num_layers, dropout, act, combine
+        As in :class:`ConvEncoder` (``act`` defaults to ``"elu"`` here).
     """
 
     def __init__(

@@ -8,7 +8,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from gnnrec._registry import Configurable, Registry
+from gnnrec._registry import Configurable, Registry, _reset_children
 
 __all__ = ["Head", "build_head", "list_heads", "register_head", "resolve_head"]
 
@@ -31,7 +31,10 @@ class Head(Configurable):
     target_mean : float, optional
         Mean training target, used to initialise a global bias.
 
-    All four are filled in by :class:`~gnnrec.Recommender` at ``fit`` time.
+    Notes
+    -----
+    All four parameters are filled in by :class:`~gnnrec.Recommender` at
+    ``fit`` time.
     """
 
     _data_params = ("in_channels", "num_users", "num_items", "target_mean")
@@ -74,6 +77,36 @@ class Head(Configurable):
         """
         raise NotImplementedError
 
+    def score_candidates(
+        self, user_emb: Tensor, item_emb: Tensor, users: Tensor | None, items: Tensor
+    ) -> Tensor:
+        """Scores of each user against its own ``n`` candidate items.
+
+        Parameters
+        ----------
+        user_emb : torch.Tensor
+            Shape ``(batch, in_channels)``.
+        item_emb : torch.Tensor
+            Shape ``(batch, n, in_channels)``.
+        users : torch.Tensor or None
+            Shape ``(batch,)``.
+        items : torch.Tensor
+            Shape ``(batch, n)``.
+
+        Returns
+        -------
+        torch.Tensor
+            Shape ``(batch, n)``. The default repeats each user ``n`` times
+            and calls :meth:`forward`; heads override it with a batched product.
+        """
+        b, n = items.shape
+        return self(
+            user_emb.repeat_interleave(n, dim=0),
+            item_emb.reshape(b * n, -1),
+            None if users is None else users.repeat_interleave(n),
+            items.reshape(-1),
+        ).view(b, n)
+
     def score_all(
         self, user_emb: Tensor, item_emb: Tensor, users: Tensor | None, items: Tensor
     ) -> Tensor:
@@ -101,9 +134,7 @@ class Head(Configurable):
 
     def reset_parameters(self) -> None:
         """Re-initialise all learnable parameters."""
-        for module in self.modules():
-            if module is not self and hasattr(module, "reset_parameters"):
-                module.reset_parameters()
+        _reset_children(self)
 
 
 def register_head(name: str | None = None) -> Any:

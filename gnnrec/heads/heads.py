@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import Any, cast
 
 import torch
 from torch import Tensor, nn
@@ -33,6 +34,12 @@ class _Biases(nn.Module):
         out = self.item(items).squeeze(-1) + self.glob
         if users is not None:
             out = out + self.user(users).squeeze(-1)
+        return out
+
+    def candidates(self, users: Tensor | None, items: Tensor) -> Tensor:
+        out = self.item(items).squeeze(-1) + self.glob
+        if users is not None:
+            out = out + self.user(users)
         return out
 
     def grid(self, users: Tensor | None, items: Tensor) -> Tensor:
@@ -84,6 +91,12 @@ class DotHead(_BiasedHead):
         out = (user_emb * item_emb).sum(-1)
         return out if self.biases is None else out + self.biases.pairs(users, items)
 
+    def score_candidates(
+        self, user_emb: Tensor, item_emb: Tensor, users: Tensor | None, items: Tensor
+    ) -> Tensor:
+        out = (item_emb * user_emb.unsqueeze(1)).sum(-1)
+        return out if self.biases is None else out + self.biases.candidates(users, items)
+
     def score_all(
         self, user_emb: Tensor, item_emb: Tensor, users: Tensor | None, items: Tensor
     ) -> Tensor:
@@ -117,19 +130,24 @@ class LinearHead(_BiasedHead):
         bias: bool = True,
     ) -> None:
         super().__init__(in_channels, num_users, num_items, target_mean, bias=bias)
-        self.weight = None if in_channels is None else nn.Parameter(torch.empty(in_channels))
+        self.weight = nn.Parameter(torch.empty(in_channels or 0))
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
         super().reset_parameters()
-        if self.weight is not None:
-            nn.init.ones_(self.weight)
+        nn.init.ones_(self.weight)
 
     def forward(
         self, user_emb: Tensor, item_emb: Tensor, users: Tensor | None, items: Tensor
     ) -> Tensor:
         out = (user_emb * item_emb) @ self.weight
         return out if self.biases is None else out + self.biases.pairs(users, items)
+
+    def score_candidates(
+        self, user_emb: Tensor, item_emb: Tensor, users: Tensor | None, items: Tensor
+    ) -> Tensor:
+        out = (item_emb * (user_emb * self.weight).unsqueeze(1)).sum(-1)
+        return out if self.biases is None else out + self.biases.candidates(users, items)
 
     def score_all(
         self, user_emb: Tensor, item_emb: Tensor, users: Tensor | None, items: Tensor
@@ -246,7 +264,7 @@ class BoundedSigmoidHead(Head):
             base_cls, BoundedSigmoidHead
         ):
             raise TypeError(f"base must name an unbounded Head class, got {base!r}")
-        self.scorer = base_cls(
+        self.scorer: Head = cast(Any, base_cls)(
             in_channels, num_users, num_items, self._logit_of_mean(), bias=bias
         )
 
@@ -261,12 +279,19 @@ class BoundedSigmoidHead(Head):
         if self.output_range is None:
             raise RuntimeError("BoundedSigmoidHead needs min_rating and max_rating")
         lo, hi = self.output_range
-        return lo + (hi - lo) * torch.sigmoid(score)
+        # the clamp only removes float rounding (lo + (hi - lo) * 1 can exceed hi by
+        # one ulp); it passes the sigmoid's gradient through everywhere inside.
+        return (lo + (hi - lo) * torch.sigmoid(score)).clamp(lo, hi)
 
     def forward(
         self, user_emb: Tensor, item_emb: Tensor, users: Tensor | None, items: Tensor
     ) -> Tensor:
         return self._squash(self.scorer(user_emb, item_emb, users, items))
+
+    def score_candidates(
+        self, user_emb: Tensor, item_emb: Tensor, users: Tensor | None, items: Tensor
+    ) -> Tensor:
+        return self._squash(self.scorer.score_candidates(user_emb, item_emb, users, items))
 
     def score_all(
         self, user_emb: Tensor, item_emb: Tensor, users: Tensor | None, items: Tensor
