@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import inspect
 import json
 import logging
 import math
 import os
+import warnings
 import zipfile
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, Literal
 
 import numpy as np
@@ -48,9 +50,12 @@ def _resolve_device(device: str | torch.device) -> torch.device:
     if device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     try:
-        return torch.device(device)
-    except RuntimeError as err:
+        resolved = torch.device(device)
+    except (RuntimeError, TypeError) as err:
         raise ValueError(f"device must be 'auto', 'cpu', 'cuda' or 'cuda:N', got {device!r}") from err
+    if resolved.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device={device!r} but CUDA is not available; use 'cpu' or 'auto'")
+    return resolved
 
 
 def _check_int(name: str, value: Any, minimum: int, allow_none: bool = False) -> None:
@@ -132,6 +137,8 @@ class Recommender:
     n_users_, n_items_ : int
     rating_range_ : tuple of float or None
         ``(min, max)`` of the training ratings.
+    graph_ : BipartiteGraph
+        The training graph (for diagnostics, e.g. ``model_.encoder.layer_outputs(x, graph_)``).
     history_ : list of dict
         Per epoch: loss, seconds, gradient norm, prediction range and the
         validation metric.
@@ -291,6 +298,22 @@ class Recommender:
             For invalid parameters, ``task="rating"`` without ratings, or a
             validation set with ids unknown to ``train``.
         """
+        self._prepare_fit(train)
+        val = None if validation is None else self._to_own_space(validation, "validation")
+        with self._rng():
+            self._train_loop(self._make_trainer(), val)
+        return self
+
+    @contextlib.contextmanager
+    def _rng(self) -> Iterator[None]:
+        """Seed torch's global RNG from ``random_state`` inside, restore it after."""
+        device = self.graph_.device
+        with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
+            torch.manual_seed(self._seed)
+            yield
+
+    def _prepare_fit(self, train: Interactions) -> None:
+        """Validate, reset the fitted state and build a fresh model for ``train``."""
         self._validate_params()
         if not isinstance(train, Interactions):
             raise TypeError(f"train must be gnnrec.Interactions, got {type(train).__name__}")
@@ -300,49 +323,50 @@ class Recommender:
         if task == "rating" and not train.has_ratings:
             raise ValueError("task='rating' needs training data with ratings")
         device = _resolve_device(self.device)
-        seed = (
+        for attr in [a for a in vars(self) if a.endswith("_") and not a.startswith("_")]:
+            delattr(self, attr)  # refit starts fresh
+        self._seed = (
             int(self.random_state)
             if self.random_state is not None
             else int(np.random.SeedSequence().generate_state(1)[0])
         )
-        for attr in [a for a in vars(self) if a.endswith("_") and not a.startswith("_")]:
-            delattr(self, attr)  # refit starts fresh
-
-        self.task_ = task
+        self.task_: Literal["rating", "ranking"] = task
         self.user_ids_ = train.user_ids
         self.item_ids_ = train.item_ids
         self.n_users_, self.n_items_ = train.n_users, train.n_items
-        ratings = train.ratings if task == "rating" else None
+        self._ratings = train.ratings if task == "rating" else None
         self.rating_range_ = (
-            (float(ratings.min()), float(ratings.max())) if ratings is not None else None
+            (float(self._ratings.min()), float(self._ratings.max()))
+            if self._ratings is not None
+            else None
         )
         self._train_users, self._train_items = train.users, train.items
-        self._graph = BipartiteGraph(
+        self.graph_ = BipartiteGraph(
             train.users, train.items, train.n_users, train.n_items, device=device
         )
         self._seen: sp.csr_matrix | None = None
-        val = None if validation is None else self._to_own_space(validation, "validation")
+        self.history_: list[dict[str, float]] = []
+        self.best_epoch_ = 0
+        with self._rng():
+            self.model_ = self._build_model(self._ratings).to(device)
+        self._cache_embeddings()
 
-        with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
-            torch.manual_seed(seed)
-            generator = torch.Generator().manual_seed(seed)
-            self.model_ = self._build_model(ratings).to(device)
-            trainer = Trainer(
-                self.model_,
-                self._graph,
-                train.users,
-                train.items,
-                ratings,
-                task=task,
-                batch_size=self.batch_size,
-                learning_rate=self.learning_rate,
-                weight_decay=self.weight_decay,
-                num_negatives=self.num_negatives,
-                generator=generator,
-                max_grad_norm=self.max_grad_norm,
-            )
-            self._train_loop(trainer, val)
-        return self
+    def _make_trainer(self) -> Trainer:
+        """A :class:`~gnnrec.trainer.Trainer` for the prepared model and data."""
+        return Trainer(
+            self.model_,
+            self.graph_,
+            self._train_users,
+            self._train_items,
+            self._ratings,
+            task=self.task_,
+            batch_size=self.batch_size,
+            learning_rate=self.learning_rate,
+            weight_decay=self.weight_decay,
+            num_negatives=self.num_negatives,
+            generator=torch.Generator().manual_seed(self._seed),
+            max_grad_norm=self.max_grad_norm,
+        )
 
     def _build_model(self, ratings: np.ndarray | None) -> GraphRecModel:
         encoder = build_encoder(self.encoder, self.embedding_dim, self.num_layers)
@@ -384,8 +408,6 @@ class Recommender:
                 self._train_interactions(), validation, k=k, metrics=[metric.split("@")[0]]
             )
         best_value, best_state, bad_epochs = math.inf, None, 0
-        self.history_: list[dict[str, float]] = []
-        self.best_epoch_ = self.epochs
         epochs: Iterable[int] = range(1, self.epochs + 1)
         bar = None
         if self.verbose:
@@ -419,6 +441,8 @@ class Recommender:
                 else:
                     bad_epochs += 1
             self.history_.append(record)
+            if validation is None:
+                self.best_epoch_ = epoch
             if bar is not None:
                 bar.set_postfix(loss=f"{stats.loss:.4f}", **{
                     k: f"{v:.4f}" for k, v in record.items() if k.startswith("val_")
@@ -446,7 +470,7 @@ class Recommender:
     @torch.no_grad()
     def _cache_embeddings(self) -> None:
         self.model_.eval()
-        z = self.model_(self._graph)
+        z = self.model_(self.graph_)
         self._user_emb = z[: self.n_users_]
         self._item_emb = z[self.n_users_ :]
         self._all_items = torch.arange(self.n_items_, device=z.device)
@@ -718,7 +742,7 @@ class Recommender:
         device = self._device()
         self.model_.eval()
         emb = self.model_.fold_in(
-            self._graph,
+            self.graph_,
             torch.from_numpy(new_users).to(device),
             torch.from_numpy(new_items).to(device),
             len(lists),
@@ -776,16 +800,20 @@ class Recommender:
 
     # ------------------------------------------------------------------ persistence
     def _spec(self, name: str, value: Any, registry: Any) -> Any:
+        """JSON description of an encoder/head parameter (``None`` for custom modules)."""
         if value is None or isinstance(value, str):
             return value
         cls = value if inspect.isclass(value) else type(value)
         reg_name = registry.name_of(cls)
         if reg_name is None:
-            raise ValueError(
-                f"cannot save {name}={value!r}: only registered classes can be saved without "
-                f"pickle; register it with register_{name}(), or pass {name}= to "
-                "Recommender.load()"
+            warnings.warn(
+                f"{name}={cls.__name__} is not a registered class, so save() stores only its "
+                f"weights; pass {name}=<an equal instance> to Recommender.load(), or register "
+                f"the class with register_{name}() to make the file self-describing",
+                UserWarning,
+                stacklevel=3,
             )
+            return {"custom": f"{cls.__module__}.{cls.__qualname__}"}
         params = {} if inspect.isclass(value) else value.get_params()
         try:
             json.dumps(params)
@@ -800,11 +828,15 @@ class Recommender:
         tensors, and the training interactions (needed to rebuild the graph
         and exclude seen items). It is read with ``torch.load(weights_only=True)``.
 
+        An encoder or head of an unregistered custom class is stored by its
+        weights only (with a warning): :meth:`load` then needs an equal
+        instance passed as ``encoder=`` / ``head=``.
+
         Raises
         ------
         NotFittedError
         ValueError
-            If the encoder or head is an unregistered custom class.
+            If a registered module's parameters are not JSON-serialisable.
         """
         self._check_fitted()
         params = self.get_params(deep=False)
@@ -830,8 +862,8 @@ class Recommender:
             ),
             "user_ids": ids(self.user_ids_),
             "item_ids": ids(self.item_ids_),
-            "train_users": torch.from_numpy(self._train_users),
-            "train_items": torch.from_numpy(self._train_items),
+            "train_users": torch.from_numpy(np.array(self._train_users)),
+            "train_items": torch.from_numpy(np.array(self._train_items)),
             "state_dict": {k: v.detach().cpu() for k, v in self.model_.state_dict().items()},
         }
         tmp = f"{os.fspath(path)}.tmp"
@@ -889,6 +921,11 @@ class Recommender:
             spec = params[name]
             if override is not None:
                 params[name] = override
+            elif isinstance(spec, dict) and "custom" in spec:
+                raise ValueError(
+                    f"{os.fspath(path)!r} holds a custom {name} ({spec['custom']}) saved by "
+                    f"weights only; pass {name}=<an instance built like the original> to load()"
+                )
             elif isinstance(spec, dict):
                 params[name] = registry.get(spec["name"])(**spec["params"])
         params["device"] = device
@@ -910,7 +947,7 @@ class Recommender:
         self._train_users = payload["train_users"].numpy()
         self._train_items = payload["train_items"].numpy()
         dev = _resolve_device(device)
-        self._graph = BipartiteGraph(
+        self.graph_ = BipartiteGraph(
             self._train_users, self._train_items, self.n_users_, self.n_items_, device=dev
         )
         self._seen = None

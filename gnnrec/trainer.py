@@ -101,8 +101,8 @@ class Trainer:
         self.generator = generator
         self.max_grad_norm = max_grad_norm
         device = model.embedding.weight.device
-        self.users = torch.from_numpy(np.asarray(users, np.int64)).to(device)
-        self.items = torch.from_numpy(np.asarray(items, np.int64)).to(device)
+        self.users = torch.as_tensor(np.array(users, np.int64), device=device)
+        self.items = torch.as_tensor(np.array(items, np.int64), device=device)
         self.ratings = (
             None if ratings is None else torch.as_tensor(ratings, dtype=torch.float32, device=device)
         )
