@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import os
+import re
 import sys
 import urllib.request
 from pathlib import Path
@@ -22,7 +23,7 @@ DOCS = Path(__file__).resolve().parent
 ROOT = DOCS.parent
 sys.path.insert(0, str(ROOT))  # autodoc the checkout, also when gnnrec is not installed
 
-import gnnrec  # noqa: E402
+import gnnrec
 
 # -- Project -----------------------------------------------------------------
 project = "gnnrec"
@@ -73,7 +74,14 @@ myst_enable_extensions = ["dollarmath", "colon_fence"]
 myst_heading_anchors = 3
 # Benchmark reports are written by another tool and may link to files that are
 # not Sphinx documents (CSV, JSON); such links stay plain links.
-suppress_warnings = ["myst.xref_missing", "myst.header"]
+suppress_warnings = [
+    "myst.xref_missing",
+    "myst.header",
+    # numpydoc types such as "tensor, shape (n_users, k)" turn every word into a
+    # cross-reference; dimension names like ``n_users`` then match several
+    # attributes. Real ambiguous references in prose are rare and checked by review.
+    "ref.python",
+]
 
 # -- intersphinx (online and offline) ----------------------------------------
 _INVENTORIES = {
@@ -123,6 +131,7 @@ if HAVE_GALLERY:
         "download_all_examples": False,
         "remove_config_comments": True,
         "show_signature": False,
+        "write_computation_times": False,
     }
 
 elif (DOCS / "examples.rst").exists():
@@ -137,7 +146,9 @@ elif (DOCS / "examples.rst").exists():
         for name in names:
             rel = os.path.relpath(ROOT / "examples" / f"{name}.py", out)
             title = name.replace("_", " ")
-            text = f"{title}\n{'=' * len(title)}\n\n.. literalinclude:: {rel}\n   :language: python\n"
+            text = (
+                f"{title}\n{'=' * len(title)}\n\n.. literalinclude:: {rel}\n   :language: python\n"
+            )
             (out / f"{name}.rst").write_text(text, encoding="utf-8")
 
     _fallback_gallery()
@@ -154,14 +165,31 @@ def _write_if_changed(path: Path, text: str) -> None:
         path.write_text(text, encoding="utf-8")
 
 
+def _rebase_links(markdown: str, prefix: str) -> str:
+    """Prefix the relative targets of Markdown links/images and HTML src/href."""
+
+    def fix(target: str) -> str:
+        if re.match(r"^([a-z][a-z0-9+.-]*:|#|/)", target, flags=re.IGNORECASE):
+            return target  # absolute URL, anchor or root path
+        return prefix + target
+
+    markdown = re.sub(r"(\]\()([^)\s]+)", lambda m: m.group(1) + fix(m.group(2)), markdown)
+    return re.sub(
+        r"""((?:src|href)=["'])([^"']+)""", lambda m: m.group(1) + fix(m.group(2)), markdown
+    )
+
+
 def _benchmark_include() -> str:
-    """Markdown included by benchmarks.md: the ML-1M report when it exists."""
+    """Markdown included by benchmarks.md: the ML-1M report when it exists.
+
+    The report is copied with its relative links rebased onto docs/, the
+    folder of the page that includes it, so its figures are found.
+    """
     if _BENCHMARK_MD.is_file():
-        rel = os.path.relpath(_BENCHMARK_MD, _GENERATED)
-        return (
-            f"```{{include}} {rel}\n:relative-images:\n:relative-docs: ../\n"
-            ":heading-offset: 1\n```\n"
-        )
+        prefix = os.path.relpath(_BENCHMARK_MD.parent, DOCS).replace(os.sep, "/") + "/"
+        text = _BENCHMARK_MD.read_text(encoding="utf-8")
+        text = re.sub(r"^(#+) ", r"#\1 ", text, flags=re.MULTILINE)  # below the page title
+        return _rebase_links(text, prefix)
     return (
         ":::{note}\nThe MovieLens-1M report (`benchmarks/results/ml-1m.md`) is not part of "
         "this build. It is produced by the benchmark harness; read it "

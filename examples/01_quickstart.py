@@ -49,7 +49,7 @@ def load_data():
             data = ml.interactions
             if QUICK:  # a fraction of the users, for speed
                 data = data.subset(data.users < 150)
-            return data, dict(zip(ml.items.item_id.tolist(), ml.items.title.tolist()))
+            return data, dict(zip(ml.items.item_id.tolist(), ml.items.title.tolist(), strict=True))
     print("quick mode without MovieLens data: using a small synthetic data set instead")
     return synthetic_ratings(), {}
 
@@ -101,10 +101,12 @@ user = int(split.test.user_ids[split.test.users[0]])
 test_rows = split.test.to_arrays()
 mine = test_rows["user"] == user
 predicted = model.predict(test_rows["user"][mine], test_rows["item"][mine])
-for item, true, pred in list(zip(test_rows["item"][mine], test_rows["rating"][mine], predicted))[:5]:
+for item, true, pred in list(
+    zip(test_rows["item"][mine], test_rows["rating"][mine], predicted, strict=True)
+)[:5]:
     print(f"user {user}, item {item}: rated {true:.0f}, predicted {pred:.2f}")
 
 items, item_scores = model.recommend(user, k=5)
 print(f"top 5 for user {user}:")
-for item, score in zip(items, item_scores):
+for item, score in zip(items, item_scores, strict=True):
     print(f"  {score:6.3f}  {titles.get(int(item), f'item {item}')}")

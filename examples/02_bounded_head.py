@@ -51,9 +51,11 @@ def load_data():
             data = ml.interactions
             if QUICK:  # a fraction of the users, for speed
                 data = data.subset(data.users < 150)
-            return data, dict(zip(ml.items.item_id.tolist(), ml.items.title.tolist()))
+            return data, dict(zip(ml.items.item_id.tolist(), ml.items.title.tolist(), strict=True))
     print("quick mode without MovieLens data: using a small synthetic data set instead")
     return synthetic_ratings(), {}
+
+
 data, titles = load_data()
 split = user_ratio_split(data, test_size=0.2, random_state=0)
 print(split)

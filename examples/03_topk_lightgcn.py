@@ -48,9 +48,11 @@ def load_data():
             data = ml.interactions
             if QUICK:  # a fraction of the users, for speed
                 data = data.subset(data.users < 150)
-            return data, dict(zip(ml.items.item_id.tolist(), ml.items.title.tolist()))
+            return data, dict(zip(ml.items.item_id.tolist(), ml.items.title.tolist(), strict=True))
     print("quick mode without MovieLens data: using a small synthetic data set instead")
     return synthetic_ratings(), {}
+
+
 data, titles = load_data()
 
 # %%
@@ -78,8 +80,10 @@ model = Recommender(
     random_state=0,
 )
 model.fit(split.train, validation=split.validation)
-print(f"task={model.task_}, best epoch {model.best_epoch_}, "
-      f"val ndcg@20 {max(r['val_ndcg@20'] for r in model.history_):.4f}")
+print(
+    f"task={model.task_}, best epoch {model.best_epoch_}, "
+    f"val ndcg@20 {max(r['val_ndcg@20'] for r in model.history_):.4f}"
+)
 
 # %%
 # Full-ranking evaluation
@@ -110,5 +114,5 @@ print("most popular:", {k: round(v, 4) for k, v in baseline.items()})
 user = model.user_ids_[0]
 items, item_scores = model.recommend(user, k=10)
 print(f"top 10 for user {user}:")
-for item, score in zip(items, item_scores):
+for item, score in zip(items, item_scores, strict=True):
     print(f"  {score:7.3f}  {titles.get(int(item), f'item {item}')}")

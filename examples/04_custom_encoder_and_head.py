@@ -60,9 +60,11 @@ def load_data():
             data = ml.interactions
             if QUICK:  # a fraction of the users, for speed
                 data = data.subset(data.users < 150)
-            return data, dict(zip(ml.items.item_id.tolist(), ml.items.title.tolist()))
+            return data, dict(zip(ml.items.item_id.tolist(), ml.items.title.tolist(), strict=True))
     print("quick mode without MovieLens data: using a small synthetic data set instead")
     return synthetic_ratings(), {}
+
+
 data, titles = load_data()
 split = user_ratio_split(binarize(data, threshold=4), test_size=0.2, random_state=0)
 EPOCHS = 2 if QUICK else 30
@@ -144,7 +146,12 @@ class ScaledCosineHead(Head):
     r"""$s(u, i) = \gamma \cos(e_u, e_i)$."""
 
     def __init__(
-        self, in_channels=None, num_users=None, num_items=None, target_mean=None, *,
+        self,
+        in_channels=None,
+        num_users=None,
+        num_items=None,
+        target_mean=None,
+        *,
         scale: float = 10.0,
     ) -> None:
         super().__init__(in_channels, num_users, num_items, target_mean)
@@ -184,8 +191,8 @@ print({k: v for k, v in custom.get_params().items() if "__" in k})
 # Save and load
 # -------------
 # Registered classes are saved by name and parameters (no pickle). A plain
-# module cannot be described by name, so ``save`` refuses it unless you
-# hand the instance back to ``load``.
+# module cannot be described by name, so ``save`` refuses it; wrap it in a
+# registered ``Encoder`` subclass to save it.
 custom.fit(split.train)
 with tempfile.TemporaryDirectory() as tmp:
     path = os.path.join(tmp, "custom.gnnrec")

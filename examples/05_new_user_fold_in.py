@@ -50,9 +50,11 @@ def load_data():
             data = ml.interactions
             if QUICK:  # a fraction of the users, for speed
                 data = data.subset(data.users < 150)
-            return data, dict(zip(ml.items.item_id.tolist(), ml.items.title.tolist()))
+            return data, dict(zip(ml.items.item_id.tolist(), ml.items.title.tolist(), strict=True))
     print("quick mode without MovieLens data: using a small synthetic data set instead")
     return synthetic_ratings(), {}
+
+
 data, titles = load_data()
 
 
@@ -81,13 +83,13 @@ print(model.task_, model.n_users_, "users", model.n_items_, "items")
 liked = [50, 172, 181] if titles else list(model.item_ids_[:3])
 print("liked:", [name(i) for i in liked])
 items, scores = model.recommend_from_items(liked, k=10)
-for item, score in zip(items, scores):
+for item, score in zip(items, scores, strict=True):
     print(f"  {score:7.3f}  {name(item)}")
 assert not set(items.tolist()) & set(liked)  # the history is excluded
 
 # %%
 # Several new users at once, unknown ids, candidate lists
-# ------------------------------------------------------
+# -------------------------------------------------------
 # A list of lists is one user per list (2-D results). Item ids the model does
 # not know raise a KeyError by default; ``unknown="ignore"`` drops them.
 # ``items=`` restricts the candidates.
