@@ -463,9 +463,16 @@ def metric_label(name: str, k: int) -> str:
 
 
 # --------------------------------------------------------------------------- rating
+def _as_float64(x: Any) -> torch.Tensor:
+    if isinstance(x, torch.Tensor):
+        return x.detach().to(torch.float64)
+    return torch.as_tensor(np.asarray(x, dtype=np.float64))
+
+
 def _pair(y_true: Any, y_pred: Any) -> tuple[torch.Tensor, torch.Tensor]:
-    t = torch.as_tensor(y_true).detach().to(torch.float64).reshape(-1)
-    p = torch.as_tensor(y_pred).detach().to(torch.float64).reshape(-1)
+    # Lists of Python floats must not pass through float32 (torch's default dtype).
+    t = _as_float64(y_true).reshape(-1)
+    p = _as_float64(y_pred).reshape(-1)
     if t.shape != p.shape:
         raise ValueError(f"y_true has {t.numel()} values but y_pred has {p.numel()}")
     if t.numel() == 0:

@@ -102,9 +102,9 @@ class Recommender:
     batch_size : int, default 16384
         Interactions per step. Each step propagates the whole graph once, so
         larger batches mean cheaper epochs.
-    learning_rate : float, default 0.01
+    learning_rate : float, default 0.03
         Adam's learning rate.
-    weight_decay : float, default 1e-4
+    weight_decay : float, default 1e-3
         L2 penalty on the batch's layer-0 embeddings (LightGCN's regulariser)
         and weight decay of the encoder and head weights.
     num_negatives : int, default 1
@@ -168,8 +168,8 @@ class Recommender:
         num_layers: int = 3,
         epochs: int = 100,
         batch_size: int = 16384,
-        learning_rate: float = 0.01,
-        weight_decay: float = 1e-4,
+        learning_rate: float = 0.03,
+        weight_decay: float = 1e-3,
         num_negatives: int = 1,
         early_stopping: int | None = 10,
         validation_metric: str | None = None,

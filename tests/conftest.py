@@ -1,7 +1,8 @@
 """Shared fixtures: a small planted-structure data set generated in code.
 
 ``C`` clusters of users and items: every user rates most items of its own
-cluster 4 or 5 and a few items of other clusters 1 or 2. A model that learns
+cluster 4 or 5 and a few items of another cluster (the next one, so that
+dislikes are structured too and can be learned) 1 or 2. A model that learns
 anything from the graph recovers the clusters; a popularity ranking (every
 item is about equally popular) and a global-mean rating predictor cannot.
 """
@@ -57,25 +58,27 @@ def make_planted(
     users_per_cluster: int = 12,
     items_per_cluster: int = 10,
     liked_per_user: int = 7,
-    disliked_per_user: int = 2,
+    disliked_per_user: int = 3,
     test_per_user: int = 2,
     seed: int = 0,
 ) -> Planted:
     """Generate the planted data set and a per-user hold-out.
 
-    Each user holds out ``test_per_user`` liked in-cluster rows and one
-    disliked off-cluster row as ``test``.
+    User ``u`` of cluster ``c`` likes ``liked_per_user`` random items of
+    cluster ``c`` (ratings 4-5) and dislikes ``disliked_per_user`` random
+    items of cluster ``(c + 1) % n_clusters`` (ratings 1-2). Each user holds
+    out ``test_per_user`` liked rows and one disliked row as ``test``.
     """
     rng = np.random.default_rng(seed)
     n_users = n_clusters * users_per_cluster
-    n_items = n_clusters * items_per_cluster
+    n_clusters * items_per_cluster
     user_cluster = np.repeat(np.arange(n_clusters), users_per_cluster)
     item_cluster = np.repeat(np.arange(n_clusters), items_per_cluster)
     users, items, ratings, is_test = [], [], [], []
     for u in range(n_users):
         c = user_cluster[u]
         own = np.flatnonzero(item_cluster == c)
-        other = np.flatnonzero(item_cluster != c)
+        other = np.flatnonzero(item_cluster == (c + 1) % n_clusters)
         liked = rng.choice(own, liked_per_user, replace=False)
         disliked = rng.choice(other, disliked_per_user, replace=False)
         users += [u] * (liked_per_user + disliked_per_user)
@@ -106,22 +109,35 @@ def planted() -> Planted:
     return make_planted()
 
 
-@pytest.fixture(scope="session")
-def small_implicit() -> Interactions:
-    """A tiny implicit data set for API tests (30 users, 20 items)."""
-    p = make_planted(n_clusters=2, users_per_cluster=8, items_per_cluster=8, liked_per_user=5,
-                     disliked_per_user=1, test_per_user=1, seed=1)
-    return p.train_implicit
+def make_small(seed: int = 1) -> Planted:
+    """A tiny planted data set for API tests: 16 users and 16 items in 2 clusters."""
+    return make_planted(n_clusters=2, users_per_cluster=8, items_per_cluster=8,
+                        liked_per_user=5, disliked_per_user=2, test_per_user=1, seed=seed)
 
 
 @pytest.fixture(scope="session")
-def small_rated() -> Interactions:
-    """The tiny data set with ratings 1..5."""
-    p = make_planted(n_clusters=2, users_per_cluster=8, items_per_cluster=8, liked_per_user=5,
-                     disliked_per_user=1, test_per_user=1, seed=1)
-    return p.train
+def small() -> Planted:
+    return make_small()
 
 
-#: Settings that make every fit in the suite take a fraction of a second.
-FAST = {"embedding_dim": 16, "num_layers": 2, "epochs": 5, "batch_size": 4096,
-        "device": "cpu", "random_state": 0}
+@pytest.fixture(scope="session")
+def small_implicit(small: Planted) -> Interactions:
+    """Liked training rows of the tiny data set, without ratings."""
+    return small.train_implicit
+
+
+@pytest.fixture(scope="session")
+def small_rated(small: Planted) -> Interactions:
+    """Training rows of the tiny data set, ratings 1..5."""
+    return small.train
+
+
+#: Settings that make an API-test fit take a small fraction of a second.
+FAST: dict = {"embedding_dim": 8, "num_layers": 2, "epochs": 2, "batch_size": 4096,
+              "learning_rate": 0.05, "device": "cpu", "random_state": 0}
+
+
+@pytest.fixture
+def fast() -> dict:
+    """Keyword arguments of a tiny, deterministic :class:`~gnnrec.Recommender`."""
+    return dict(FAST)

@@ -46,12 +46,12 @@ def _as_id_array(values: Any, column: str) -> np.ndarray:
         finite = np.isfinite(arr)
         if not finite.all():
             row = int(np.flatnonzero(~finite)[0])
-            raise ValueError(f"column {column!r} has a non-finite id {arr[row]!r} at row {row}")
+            raise ValueError(f"column {column!r} has a non-finite id {arr[row].item()!r} at row {row}")
         frac = arr != np.round(arr)
         if frac.any():
             row = int(np.flatnonzero(frac)[0])
             raise ValueError(
-                f"column {column!r} has a non-integer id {arr[row]!r} at row {row}; "
+                f"column {column!r} has a non-integer id {arr[row].item()!r} at row {row}; "
                 "ids must be integers or strings"
             )
         return _non_negative(arr.astype(np.int64), column)
@@ -97,7 +97,7 @@ def _as_float_column(values: Any, column: str, n: int) -> np.ndarray:
     bad = ~np.isfinite(arr)
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
-        raise ValueError(f"column {column!r} has a non-finite value {arr[row]!r} at row {row}")
+        raise ValueError(f"column {column!r} has a non-finite value {arr[row].item()!r} at row {row}")
     return arr
 
 

@@ -1,0 +1,151 @@
+"""One conformance suite run for every registered encoder × every registered head.
+
+Each combination is fitted once (tiny data, two epochs) and the shared API
+contract is checked on it: output shapes, determinism, refit semantics,
+save/load, unknown ids, candidate sets, seen-item exclusion and ``k``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from gnnrec import Interactions, Recommender
+from gnnrec.encoders import list_encoders
+from gnnrec.heads import list_heads
+
+COMBOS = [(e, h) for e in list_encoders() for h in list_heads()]
+_FITTED: dict[tuple[str, str], Recommender] = {}
+
+
+def make_model(encoder: str, head: str, fast: dict, **overrides: object) -> Recommender:
+    task = "rating" if head == "bounded_sigmoid" else "ranking"
+    kwargs = {**fast, "encoder": encoder, "head": head, "task": task, **overrides}
+    return Recommender(**kwargs)  # type: ignore[arg-type]
+
+
+def train_data(head: str, small_rated: Interactions) -> Interactions:
+    """Rated data for the bounded head (it needs a range), else implicit data."""
+    return small_rated if head == "bounded_sigmoid" else small_rated.with_ratings(None)
+
+
+@pytest.fixture(params=COMBOS, ids=[f"{e}-{h}" for e, h in COMBOS])
+def combo(request: pytest.FixtureRequest, small_rated: Interactions,
+          fast: dict) -> tuple[Recommender, Interactions, str, str]:
+    encoder, head = request.param
+    if request.param not in _FITTED:
+        _FITTED[request.param] = make_model(encoder, head, fast).fit(train_data(head, small_rated))
+    return _FITTED[request.param], train_data(head, small_rated), encoder, head
+
+
+def seen_items(data: Interactions, user: int) -> set[int]:
+    return set(data.item_ids[data.items[data.users == data.user_index(user)[0]]].tolist())
+
+
+def test_shapes(combo: tuple) -> None:
+    model, data, _, _ = combo
+    users = data.user_ids[:3]
+    ids, scores = model.recommend(users[0], k=4)
+    assert ids.shape == scores.shape == (4,)
+    ids, scores = model.recommend(users, k=4)
+    assert ids.shape == scores.shape == (3, 4)
+    assert scores.dtype == np.float32 and ids.dtype == data.item_ids.dtype
+    assert (np.diff(scores, axis=1) <= 0).all()  # best first
+    pred = model.predict(users, data.item_ids[:3])
+    assert pred.shape == (3,) and pred.dtype == np.float32 and np.isfinite(pred).all()
+    assert model.predict(users[0], data.item_ids[0]).shape == (1,)
+    # recommend's scores are the predictions of those pairs
+    np.testing.assert_allclose(model.predict(np.repeat(users[0], 4), model.recommend(users[0], k=4)[0]),
+                               model.recommend(users[0], k=4)[1], rtol=1e-4, atol=1e-5)
+
+
+def test_determinism_and_refit_equals_fresh_fit(combo: tuple, fast: dict,
+                                                small_rated: Interactions) -> None:
+    model, data, encoder, head = combo
+    other = Interactions.from_arrays(
+        small_rated.user_ids[small_rated.users] + 100, small_rated.item_ids[small_rated.items][::-1],
+        small_rated.ratings, duplicates="last",
+    )
+    if head != "bounded_sigmoid":
+        other = other.with_ratings(None)
+    refit = make_model(encoder, head, fast).fit(other)
+    assert refit.fit(data) is refit  # fit returns self
+    users, items = np.meshgrid(data.user_ids, data.item_ids, indexing="ij")
+    expected = model.predict(users.ravel(), items.ravel())
+    np.testing.assert_array_equal(refit.predict(users.ravel(), items.ravel()), expected)
+    np.testing.assert_array_equal(refit.user_ids_, model.user_ids_)
+    assert len(refit.history_) == len(model.history_)
+    reseeded = make_model(encoder, head, fast, random_state=1).fit(data)
+    assert not np.array_equal(reseeded.predict(users.ravel(), items.ravel()), expected)
+
+
+def test_save_load_round_trip(combo: tuple, tmp_path: Path) -> None:
+    model, data, _, _ = combo
+    path = tmp_path / "model.gnnrec"
+    model.save(path)
+    loaded = Recommender.load(path, device="cpu")
+    users = data.user_ids
+    items = np.resize(data.item_ids, len(users))
+    np.testing.assert_array_equal(loaded.predict(users, items), model.predict(users, items))
+    for a, b in zip(loaded.recommend(users, k=5), model.recommend(users, k=5), strict=False):
+        np.testing.assert_array_equal(a, b)
+    assert loaded.get_params(deep=False)["random_state"] == model.random_state
+    assert loaded.task_ == model.task_ and loaded.rating_range_ == model.rating_range_
+
+
+def test_unknown_ids(combo: tuple) -> None:
+    model, data, _, _ = combo
+    u, i = data.user_ids[0], data.item_ids[0]
+    with pytest.raises(KeyError, match=r"unknown user id.*987654"):
+        model.predict([u, 987654], [i, i])
+    with pytest.raises(KeyError, match=r"unknown item id.*555555"):
+        model.predict([u], [555555])
+    with pytest.raises(KeyError, match=r"987654"):
+        model.recommend(987654)
+    with pytest.raises(KeyError, match=r"555555"):
+        model.recommend(u, items=[i, 555555])
+    pred = model.predict([u, 987654, u], [i, i, 555555], unknown="nan")
+    assert np.isfinite(pred[0]) and np.isnan(pred[1:]).all()
+    with pytest.raises(ValueError, match=r"unknown must be"):
+        model.predict([u], [i], unknown="zero")
+
+
+def test_candidates(combo: tuple) -> None:
+    model, data, _, _ = combo
+    users = data.user_ids[:4]
+    ids, scores = model.recommend(users, k=3, items=[])
+    assert ids.shape == scores.shape == (4, 0)
+    cand = data.item_ids[[1, 3, 5, 7, 9]]
+    ids, scores = model.recommend(users, k=10, items=cand, exclude_seen=False)
+    assert ids.shape == (4, 5)  # k clamped to the candidates
+    assert all(set(row) == set(cand.tolist()) for row in ids.tolist())
+    ids, _ = model.recommend(users, k=10, items=cand)
+    for user, row in zip(users, ids.tolist(), strict=False):
+        kept = [x for x in row if x != -1]
+        assert set(kept) <= set(cand.tolist()) - seen_items(data, user)
+        assert len(kept) == len(set(cand.tolist()) - seen_items(data, user))
+
+
+def test_exclude_seen_and_k_beyond_catalogue(combo: tuple) -> None:
+    model, data, _, _ = combo
+    n_items = data.n_items
+    ids, scores = model.recommend(data.user_ids, k=n_items + 5)
+    assert ids.shape == (data.n_users, n_items)
+    for user, row, sc in zip(data.user_ids, ids.tolist(), scores, strict=False):
+        seen = seen_items(data, user)
+        n_left = n_items - len(seen)
+        assert not set(row[:n_left]) & seen
+        assert set(row[:n_left]) == set(data.item_ids.tolist()) - seen
+        assert row[n_left:] == [-1] * len(seen)  # padding
+        assert np.isneginf(sc[n_left:]).all() and np.isfinite(sc[:n_left]).all()
+    ids, _ = model.recommend(data.user_ids[0], k=n_items, exclude_seen=False)
+    assert sorted(ids.tolist()) == sorted(data.item_ids.tolist())
+
+
+@pytest.mark.parametrize("k", [0, -1, 2.5, True])
+def test_bad_k(combo: tuple, k: object) -> None:
+    model, data, _, _ = combo
+    with pytest.raises(ValueError, match=r"k must be a positive integer"):
+        model.recommend(data.user_ids[0], k=k)  # type: ignore[arg-type]

@@ -1,0 +1,130 @@
+"""gnnrec.data.interactions: construction, id maps and input validation."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from gnnrec import Interactions
+
+
+# --------------------------------------------------------------------------- construction
+def test_from_arrays_maps_ids_to_sorted_indices() -> None:
+    data = Interactions.from_arrays(["bob", "ann", "bob"], [20, 10, 10], ratings=[1, 2, 3])
+    assert data.user_ids.tolist() == ["ann", "bob"]
+    assert data.item_ids.tolist() == [10, 20]
+    assert data.users.tolist() == [1, 0, 1]
+    assert data.items.tolist() == [1, 0, 0]
+    assert data.ratings is not None and data.ratings.dtype == np.float32
+    assert (data.n_users, data.n_items, len(data)) == (2, 2, 3)
+    cols = data.to_arrays()
+    assert cols["user"].tolist() == ["bob", "ann", "bob"]
+    assert cols["item"].tolist() == [20, 10, 10]
+
+
+def test_arrays_are_read_only() -> None:
+    data = Interactions.from_arrays([0, 1], [1, 0])
+    with pytest.raises(ValueError):
+        data.users[0] = 5
+
+
+def test_subset_keeps_id_space() -> None:
+    data = Interactions.from_arrays([0, 1, 2], [0, 1, 2])
+    sub = data.subset(np.array([True, False, False]))
+    assert (sub.n_users, sub.n_items, len(sub)) == (3, 3, 1)
+    assert sub.user_ids is data.user_ids
+    with pytest.raises(ValueError, match=r"mask"):
+        data.subset(np.array([True, False]))
+
+
+def test_to_csr_and_from_scipy_round_trip() -> None:
+    matrix = sp.csr_matrix(np.array([[0, 5, 0], [3, 0, 1]], dtype=np.float32))
+    data = Interactions.from_scipy(matrix)
+    assert (data.n_users, data.n_items) == (2, 3)
+    np.testing.assert_array_equal(data.to_csr(values="ratings").toarray(), matrix.toarray())
+    implicit = Interactions.from_scipy(matrix, explicit=False)
+    assert not implicit.has_ratings
+    with pytest.raises(ValueError, match=r"no ratings"):
+        implicit.to_csr(values="ratings")
+
+
+def test_duplicates_policies() -> None:
+    users, items, ratings = [0, 0, 1], [5, 5, 5], [1.0, 2.0, 3.0]
+    last = Interactions.from_arrays(users, items, ratings, duplicates="last")
+    first = Interactions.from_arrays(users, items, ratings, duplicates="first")
+    assert len(last) == len(first) == 2
+    assert last.ratings is not None and sorted(last.ratings.tolist()) == [2.0, 3.0]
+    assert first.ratings is not None and sorted(first.ratings.tolist()) == [1.0, 3.0]
+
+
+# --------------------------------------------------------------------------- bad input
+@pytest.mark.parametrize(
+    ("kwargs", "pattern"),
+    [
+        ({"users": [0, 1, 2], "items": [0, 1, 2], "ratings": [1, np.nan, 3]},
+         r"column 'ratings' has a non-finite value nan at row 1"),
+        ({"users": [0, 1, 2], "items": [0, 1, 2], "ratings": [1, 2, np.inf]},
+         r"column 'ratings'.*row 2"),
+        ({"users": [0, -3, 2], "items": [0, 1, 2]}, r"column 'users'.*negative id -3 at row 1"),
+        ({"users": [0, 1, 2], "items": [0, 1, -1]}, r"column 'items'.*negative id -1 at row 2"),
+        ({"users": [1, "a", 2], "items": [0, 1, 2]}, r"column 'users' mixes id types: row 1"),
+        ({"users": ["a", "b", 3], "items": [0, 1, 2]}, r"column 'users' mixes id types: row \d"),
+        ({"users": [0, 1, 2], "items": [0, 1]}, r"column 'items' has 2 rows but 'users' has 3"),
+        ({"users": [0, 1], "items": [0, 1], "ratings": [4.0]},
+         r"column 'ratings' has 1 rows but 'users' has 2"),
+        ({"users": [], "items": []}, r"empty input"),
+        ({"users": [0, 1, 0], "items": [7, 8, 7]}, r"duplicate \(user, item\) pair \(0, 7\) at rows \[0, 2\]"),
+        ({"users": [0.5, 1.0], "items": [0, 1]}, r"column 'users'.*non-integer id 0.5 at row 0"),
+        ({"users": [0.0, np.nan], "items": [0, 1]}, r"column 'users'.*non-finite id nan at row 1"),
+        ({"users": [True, False], "items": [0, 1]}, r"column 'users'"),
+        ({"users": [[0, 1]], "items": [[0, 1]]}, r"one-dimensional"),
+        ({"users": [0, 1], "items": [0, 1], "duplicates": "drop"}, r"duplicates must be"),
+    ],
+)
+def test_from_arrays_rejects_bad_input_naming_column_and_row(kwargs: dict, pattern: str) -> None:
+    with pytest.raises(ValueError, match=pattern):
+        Interactions.from_arrays(**kwargs)
+
+
+def test_numpy_int_and_float_id_columns() -> None:
+    data = Interactions.from_arrays(np.array([3.0, 1.0]), np.array([2, 2], dtype=np.uint8))
+    assert data.user_ids.tolist() == [1, 3]
+    assert data.item_ids.dtype == np.int64
+
+
+def test_from_scipy_rejects_bad_ids_and_empty() -> None:
+    m = sp.csr_matrix(np.eye(2, dtype=np.float32))
+    with pytest.raises(ValueError, match=r"user_ids has 3 entries"):
+        Interactions.from_scipy(m, user_ids=[1, 2, 3])
+    with pytest.raises(ValueError, match=r"item_ids holds repeated ids"):
+        Interactions.from_scipy(m, item_ids=[1, 1])
+    with pytest.raises(ValueError, match=r"no stored entries"):
+        Interactions.from_scipy(sp.csr_matrix((2, 2), dtype=np.float32))
+
+
+def test_from_pandas_errors_name_column_and_row() -> None:
+    pd = pytest.importorskip("pandas")
+    df = pd.DataFrame({"u": [1, 2, 3], "i": [1, 2, 3], "r": [4.0, None, 5.0]})
+    with pytest.raises(ValueError, match=r"column 'r' has a missing value at row 1"):
+        Interactions.from_pandas(df, "u", "i", "r")
+    with pytest.raises(KeyError, match=r"rating_col='x'"):
+        Interactions.from_pandas(df, "u", "i", "x")
+    data = Interactions.from_pandas(df.dropna(), "u", "i", "r")
+    assert len(data) == 2 and data.has_ratings
+
+
+# --------------------------------------------------------------------------- id lookup
+def test_index_lookup_unknown_ids() -> None:
+    data = Interactions.from_arrays(["a", "b"], [1, 2])
+    assert data.user_index(["b", "a"]).tolist() == [1, 0]
+    assert data.item_index(2).tolist() == [1]
+    with pytest.raises(KeyError, match=r"unknown user id.*'zz'"):
+        data.user_index(["a", "zz"])
+    with pytest.raises(KeyError, match=r"unknown item id.*99"):
+        data.item_index([99])
+    # a string queried in an integer id space is unknown, not a crash
+    assert data.item_index(["1"], missing="ignore").tolist() == [-1]
+    assert data.user_index(["a", "zz"], missing="ignore").tolist() == [0, -1]
+    with pytest.raises(ValueError, match=r"missing must be"):
+        data.user_index("a", missing="nan")  # type: ignore[arg-type]
