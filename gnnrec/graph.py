@@ -124,8 +124,9 @@ class BipartiteGraph:
         self.num_users = int(num_users)
         self.num_items = int(num_items)
         self.device = torch.device(device)
-        self._users = np.asarray(users, dtype=np.int64)
-        self._items = np.asarray(items, dtype=np.int64)
+        # private, writable copies (torch cannot wrap read-only arrays)
+        self._users = np.array(users, dtype=np.int64)
+        self._items = np.array(items, dtype=np.int64)
         self._cache: dict[str, Tensor] = {}
         self._edge_index: Tensor | None = None
 
