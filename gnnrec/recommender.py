@@ -27,6 +27,7 @@ from gnnrec.evaluation import FullRankingEvaluator, rating_metrics
 from gnnrec.graph import BipartiteGraph
 from gnnrec.heads import BoundedSigmoidHead, DotHead, Head, build_head, resolve_head
 from gnnrec.heads.base import HEADS
+from gnnrec.metrics import RANKING_METRICS
 from gnnrec.model import GraphRecModel
 from gnnrec.trainer import Trainer
 
@@ -402,11 +403,22 @@ class Recommender:
         metric = self.validation_metric or ("rmse" if self.task_ == "rating" else "ndcg@20")
         lower_is_better = metric in ("rmse", "mae")
         evaluator = None
-        if validation is not None and self.task_ == "ranking":
-            k = int(metric.split("@")[1]) if "@" in metric else 20
-            evaluator = FullRankingEvaluator(
-                self._train_interactions(), validation, k=k, metrics=[metric.split("@")[0]]
+        name, _, k = metric.partition("@")
+        if self.task_ == "rating" and metric not in ("rmse", "mae"):
+            raise ValueError(
+                f"Recommender: validation_metric for task='rating' must be 'rmse' or 'mae', "
+                f"got {metric!r}"
             )
+        if self.task_ == "ranking":
+            if not k.isdigit() or int(k) <= 0 or name not in RANKING_METRICS:
+                raise ValueError(
+                    "Recommender: validation_metric for task='ranking' must look like "
+                    f"'ndcg@20' with a name from {sorted(RANKING_METRICS)}, got {metric!r}"
+                )
+            if validation is not None:
+                evaluator = FullRankingEvaluator(
+                    self._train_interactions(), validation, k=int(k), metrics=[name]
+                )
         best_value, best_state, bad_epochs = math.inf, None, 0
         epochs: Iterable[int] = range(1, self.epochs + 1)
         bar = None

@@ -166,6 +166,17 @@ def test_invalid_parameters_fail_at_fit_naming_the_parameter(
     assert not hasattr(model, "model_")
 
 
+@pytest.mark.parametrize(
+    ("task", "metric"),
+    [("ranking", "recall"), ("ranking", "ndcg@0"), ("ranking", "foo@10"), ("ranking", "rmse"),
+     ("rating", "ndcg@20")],
+)
+def test_invalid_validation_metric_is_named(small_rated: Interactions, fast: dict, task: str,
+                                            metric: str) -> None:
+    with pytest.raises(ValueError, match=r"validation_metric .*" + metric):
+        Recommender(**fast, task=task, validation_metric=metric).fit(small_rated)
+
+
 @pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
 def test_cuda_device_without_cuda_is_a_clear_error(small_implicit: Interactions,
                                                    fast: dict) -> None:
