@@ -1,0 +1,408 @@
+"""Reproduce the study's MovieLens table with one command.
+
+Usage::
+
+    python -m benchmarks.reproduce --dataset ml-1m
+    python -m benchmarks.reproduce --dataset ml-100k --quick --out /tmp/bench
+    python -m benchmarks.reproduce --dataset ml-1m --render-only   # re-render from the JSON
+
+Every hyper-parameter comes from ``benchmarks/config.json``. All results
+are written to ``<out>/<dataset>.json`` first; the page ``<out>/<dataset>.md``
+and the figures ``<out>/<dataset>/*.png`` are rendered from that JSON only
+(:mod:`benchmarks.render`), so ``--render-only`` re-renders without
+re-running anything.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import math
+import os
+import platform
+import shlex
+import sys
+import time
+from collections.abc import Sequence
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from benchmarks import experiments as ex
+
+__all__ = ["PARTS", "environment", "load_config", "main", "run"]
+
+logger = logging.getLogger("benchmarks")
+
+PARTS: tuple[str, ...] = ("rating", "ranking", "sweep", "oversmoothing")
+"""Parts of the benchmark, in run order."""
+
+DEFAULT_CONFIG = Path(__file__).with_name("config.json")
+DATASETS = {"ml-1m": "1m", "ml-100k": "100k"}
+
+
+def load_config(path: str | os.PathLike[str], *, quick: bool) -> dict[str, Any]:
+    """Read the config, applying its ``"quick"`` block when ``quick``.
+
+    Parameters
+    ----------
+    path : path-like
+        The JSON config.
+    quick : bool
+        Override epochs, sizes, seeds, sweep dims and depths with the quick values.
+
+    Returns
+    -------
+    dict
+        The effective config (stored in the results JSON).
+    """
+    with open(path, encoding="utf-8") as fh:
+        config: dict[str, Any] = json.load(fh)
+    if not quick:
+        return config
+    q = config["quick"]
+    config = ex.deep_update(config, {"seeds": q["seeds"]})
+    for task in ("rating", "ranking"):
+        block = config[task]
+        names = [*block["encoders"], "mf"] if task == "ranking" else list(block["encoders"])
+        for name in names:
+            merged = dict(block.get(name, {}))
+            merged.update(q["all"])
+            block[name] = merged
+    config["sweep"]["dims"] = list(q["sweep_dims"])
+    config["sweep"]["overrides"] = {}
+    config["sweep"]["seeds"] = list(q["seeds"])
+    config["oversmoothing"]["layers"] = list(q["layers"])
+    config["oversmoothing"]["overrides"] = {}
+    return config
+
+
+def _cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as fh:
+            for line in fh:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def _version(dist: str) -> str:
+    try:
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def environment(device: str) -> dict[str, Any]:
+    """Hardware, library versions and the exact command line.
+
+    Parameters
+    ----------
+    device : str
+        The ``--device`` argument.
+
+    Returns
+    -------
+    dict
+    """
+    import gnnrec
+
+    gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
+    resolved = "cuda" if device == "auto" and gpu else ("cpu" if device == "auto" else device)
+    return {
+        "cpu": _cpu_model(),
+        "cores": os.cpu_count(),
+        "torch_threads": torch.get_num_threads(),
+        "gpu": gpu,
+        "device": resolved,
+        "platform": platform.platform(),
+        "versions": {
+            "python": platform.python_version(),
+            "torch": torch.__version__,
+            "torch_geometric": _version("torch_geometric"),
+            "numpy": _version("numpy"),
+            "scipy": _version("scipy"),
+            "gnnrec": gnnrec.__version__,
+        },
+        "command": "python -m benchmarks.reproduce " + shlex.join(sys.argv[1:]),
+    }
+
+
+def _rating_part(data: Any, config: dict[str, Any], seeds: list[int], device: str,
+                 results: dict[str, Any]) -> None:
+    block = config["rating"]
+    protocol = block["protocol"]
+    runs: list[dict[str, Any]] = []
+    constant: list[dict[str, Any]] = []
+    for seed in seeds:
+        split = ex.rating_split(data, protocol, seed)
+        per_user = np.bincount(split.test.users, minlength=split.test.n_users)
+        per_user = per_user[per_user > 0]
+        k = int(protocol["k"])
+        results.setdefault("splits", {}).setdefault("rating", []).append(
+            {"seed": seed, "n_train": len(split.train), "n_validation": len(split.validation),
+             "n_test": len(split.test),
+             "median_test_ratings_per_user": float(np.median(per_user)),
+             f"share_users_at_most_{k}_test_ratings": float(np.mean(per_user <= k))}
+        )
+        constant.append({"seed": seed, "value": float(protocol["max_rating"]),
+                         "metrics": ex.constant_rated_items(split, protocol,
+                                                            protocol["max_rating"])})
+        for encoder in block["encoders"]:
+            params = ex.run_params(block, encoder)
+            for head in ex.RATING_HEADS:
+                runs.append(ex.rating_run(encoder, head, params, protocol, split,
+                                          seed=seed, device=device))
+    results["rating"] = {"runs": runs, "constant_predictor": constant}
+
+
+def _ranking_part(data: Any, config: dict[str, Any], seeds: list[int], device: str,
+                  results: dict[str, Any]) -> dict[str, tuple[dict[str, Any], Any]]:
+    """Run the ranking table; return the fitted models that over-smoothing can reuse."""
+    block = config["ranking"]
+    protocol = block["protocol"]
+    runs: list[dict[str, Any]] = []
+    keep: dict[str, tuple[dict[str, Any], Any]] = {}
+    os_cfg = config["oversmoothing"]
+    for seed in seeds:
+        split = ex.ranking_split(data, protocol, seed)
+        results.setdefault("splits", {}).setdefault("ranking", []).append(
+            {"seed": seed, "n_train": len(split.train), "n_validation": len(split.validation),
+             "n_test": len(split.test)}
+        )
+        runs.append(ex.popularity_run(protocol, split, seed=seed))
+        for encoder in [*block["encoders"], "mf"]:
+            params = ex.run_params(block, encoder)
+            record, model = ex.ranking_run(encoder, params, protocol, split, seed=seed,
+                                           device=device)
+            runs.append(record)
+            reusable = (
+                os_cfg["method"] == "layer_outputs" and seed == int(os_cfg["seed"])
+                and encoder in os_cfg["encoders"]
+                and not os_cfg.get("overrides", {}).get(encoder)
+                and int(params.get("num_layers", 3)) == max(os_cfg["layers"])
+            )
+            if reusable and record["error"] is None:
+                keep[encoder] = (record, model)
+    results["ranking"] = {"runs": runs}
+    return keep
+
+
+def _sweep_part(data: Any, config: dict[str, Any], device: str,
+                results: dict[str, Any]) -> None:
+    sweep = config["sweep"]
+    points: list[dict[str, Any]] = []
+    for task in sweep["tasks"]:
+        block = config[task]
+        protocol = block["protocol"]
+        main_runs = results.get(task, {}).get("runs", [])
+        for seed in sweep["seeds"]:
+            split = (ex.rating_split if task == "rating" else ex.ranking_split)(
+                data, protocol, seed)
+            for encoder in sweep["encoders"]:
+                main_params = ex.run_params(block, encoder)
+                base = dict(main_params, **sweep.get("overrides", {}).get(encoder, {}))
+                for dim in sweep["dims"]:
+                    params = dict(base, embedding_dim=int(dim))
+                    reused = [
+                        r for r in main_runs
+                        if r["encoder"] == encoder and r["seed"] == seed
+                        and params == main_params and r.get("error") is None
+                        and r.get("head", "bounded") == "bounded"
+                    ]
+                    if reused:
+                        rec = reused[0]
+                    elif task == "rating":
+                        rec = ex.rating_run(encoder, "bounded", params, protocol, split,
+                                            seed=seed, device=device)
+                    else:
+                        rec, _ = ex.ranking_run(encoder, params, protocol, split, seed=seed,
+                                                device=device,
+                                                label=f"sweep {encoder} d={dim} seed {seed}")
+                    points.append({
+                        "task": task, "encoder": encoder, "embedding_dim": int(dim),
+                        "seed": seed, "reused_main_run": bool(reused),
+                        "metrics": rec["metrics"], "train_seconds": rec["train_seconds"],
+                        "seconds_per_epoch": rec["seconds_per_epoch"],
+                        "epochs_run": rec["epochs_run"],
+                    })
+    results["sweep"] = {"points": points}
+
+
+def _oversmoothing_part(data: Any, config: dict[str, Any], device: str,
+                        results: dict[str, Any],
+                        trained: dict[str, tuple[dict[str, Any], Any]]) -> None:
+    cfg = config["oversmoothing"]
+    task = cfg["task"]
+    if task != "ranking":
+        raise ValueError("oversmoothing.task must be 'ranking'")
+    block = config[task]
+    protocol = block["protocol"]
+    seed = int(cfg["seed"])
+    split = ex.ranking_split(data, protocol, seed)
+    curves = []
+    for encoder in cfg["encoders"]:
+        params = dict(ex.run_params(block, encoder))
+        params.update(cfg.get("overrides", {}).get(encoder, {}))
+        curves.append(ex.oversmoothing_curve(
+            encoder, params, protocol, split, layers=list(cfg["layers"]), method=cfg["method"],
+            sample_nodes=int(cfg["sample_nodes"]), seed=seed, device=device,
+            trained=trained.get(encoder),
+        ))
+    results["oversmoothing"] = {"method": cfg["method"], "curves": curves}
+
+
+def run(
+    dataset: str,
+    *,
+    config: dict[str, Any],
+    seeds: list[int],
+    parts: Sequence[str],
+    device: str,
+    quick: bool,
+    checkpoint: Path | None = None,
+) -> dict[str, Any]:
+    """Run the requested parts and return the JSON-ready results.
+
+    Parameters
+    ----------
+    dataset : {"ml-1m", "ml-100k"}
+    config : dict
+        Effective config (see :func:`load_config`).
+    seeds : list of int
+    parts : sequence of str
+        Subset of :data:`PARTS`.
+    device : str
+    quick : bool
+    checkpoint : Path, optional
+        Where to write the results so far after each part, so that an
+        interrupted run keeps its finished parts.
+
+    Returns
+    -------
+    dict
+    """
+    from gnnrec.datasets import load_movielens
+
+    started = time.perf_counter()
+    ml = load_movielens(DATASETS[dataset], download=False)
+    data = ml.interactions
+    results: dict[str, Any] = {
+        "schema": 1,
+        "dataset": dataset,
+        "n_users": data.n_users,
+        "n_items": data.n_items,
+        "n_ratings": len(data),
+        "quick": quick,
+        "seeds": list(seeds),
+        "parts": list(parts),
+        "started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "environment": environment(device),
+        "config": config,
+    }
+    timings: dict[str, float] = {}
+    trained: dict[str, tuple[dict[str, Any], Any]] = {}
+    for part in PARTS:
+        if part not in parts:
+            continue
+        t0 = time.perf_counter()
+        logger.info("part %s: start", part)
+        if part == "rating":
+            _rating_part(data, config, seeds, device, results)
+        elif part == "ranking":
+            trained = _ranking_part(data, config, seeds, device, results)
+        elif part == "sweep":
+            _sweep_part(data, config, device, results)
+        else:
+            _oversmoothing_part(data, config, device, results, trained)
+        timings[part] = time.perf_counter() - t0
+        logger.info("part %s: done in %.1f s", part, timings[part])
+        results["wall_seconds"] = dict(timings)
+        if checkpoint is not None:
+            _write_json(results, checkpoint)
+    timings["total"] = time.perf_counter() - started
+    results["wall_seconds"] = timings
+    return results
+
+
+def _write_json(results: dict[str, Any], path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".json.tmp")
+    with open(tmp, "w", encoding="utf-8") as fh:
+        json.dump(_clean(results), fh, indent=1, allow_nan=False)
+    os.replace(tmp, path)
+
+
+def _clean(value: Any) -> Any:
+    """Replace non-finite floats by ``None`` (strict JSON), recursively."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _clean(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_clean(v) for v in value]
+    return value
+
+
+def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.reproduce", description=__doc__.split("\n\n")[0]
+    )
+    parser.add_argument("--dataset", choices=sorted(DATASETS), default="ml-1m")
+    parser.add_argument("--seeds", type=int, nargs="+", default=None,
+                        help="split and model seeds (default: the config's, 3 seeds)")
+    parser.add_argument("--quick", action="store_true",
+                        help="smoke test: the config's 'quick' block (few epochs, one seed)")
+    parser.add_argument("--out", default="benchmarks/results", help="output folder")
+    parser.add_argument("--device", default="auto", help="'auto', 'cpu', 'cuda' or 'cuda:N'")
+    parser.add_argument("--parts", default=",".join(PARTS),
+                        help=f"comma-separated subset of {','.join(PARTS)}")
+    parser.add_argument("--config", default=str(DEFAULT_CONFIG), help="hyper-parameter file")
+    parser.add_argument("--verbose", action="store_true",
+                        help="also log gnnrec's per-epoch records")
+    parser.add_argument("--render-only", action="store_true",
+                        help="re-render the page and figures from <out>/<dataset>.json")
+    args = parser.parse_args(argv)
+    parts = [p.strip() for p in args.parts.split(",") if p.strip()]
+    bad = [p for p in parts if p not in PARTS]
+    if bad or not parts:
+        parser.error(f"--parts: unknown {bad}; choose from {','.join(PARTS)}")
+    args.parts = parts
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Command-line entry point; returns the exit status."""
+    args = _parse(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s",
+                        datefmt="%H:%M:%S")
+    if not args.verbose:
+        logging.getLogger("gnnrec").setLevel(logging.WARNING)
+    from benchmarks.render import render
+
+    out = Path(args.out)
+    json_path = out / f"{args.dataset}.json"
+    if args.render_only:
+        with open(json_path, encoding="utf-8") as fh:
+            results = json.load(fh)
+    else:
+        config = load_config(args.config, quick=args.quick)
+        seeds = list(args.seeds) if args.seeds is not None else list(config["seeds"])
+        results = run(args.dataset, config=config, seeds=seeds, parts=args.parts,
+                      device=args.device, quick=args.quick, checkpoint=json_path)
+        _write_json(results, json_path)
+        logger.info("results in %s", json_path)
+    page = render(results, out)
+    print(page)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,107 @@
+"""The benchmark command runs end to end (``--quick`` on ML-100K) and writes its outputs.
+
+This keeps ``python -m benchmarks.reproduce`` from rotting silently: it is
+run exactly as documented, into a temporary folder, and its page, JSON and
+figures are checked.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+FIGURES = (
+    "confusion_gat.png",
+    "prediction_distribution_gat.png",
+    "gat_diagnostics.png",
+    "training_curves.png",
+    "embedding_sweep.png",
+    "oversmoothing.png",
+)
+
+
+def _ml100k_dir() -> Path | None:
+    root = os.environ.get("GNNREC_DATA_DIR")
+    if not root:
+        return None
+    folder = Path(root) / "ml-100k"
+    return folder if (folder / "u.data").is_file() else None
+
+
+@pytest.mark.realdata
+@pytest.mark.slow
+def test_quick_benchmark_runs_end_to_end(tmp_path: Path) -> None:
+    if _ml100k_dir() is None:
+        reason = "GNNREC_DATA_DIR is unset or has no ml-100k/u.data; benchmark smoke test skipped"
+        print(reason)
+        pytest.skip(reason)
+    out = tmp_path / "results"
+    cmd = [sys.executable, "-m", "benchmarks.reproduce", "--dataset", "ml-100k", "--quick",
+           "--out", str(out), "--device", "cpu"]
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=900,
+                          check=False)
+    assert proc.returncode == 0, proc.stderr[-4000:]
+
+    page = out / "ml-100k.md"
+    data = out / "ml-100k.json"
+    assert page.is_file() and data.is_file()
+    for name in FIGURES:
+        png = out / "ml-100k" / name
+        assert png.is_file() and png.stat().st_size > 1000, name
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+    results = json.loads(data.read_text())
+    for key in ("dataset", "environment", "config", "seeds", "rating", "ranking", "sweep",
+                "oversmoothing", "wall_seconds", "splits"):
+        assert key in results, key
+    assert results["quick"] is True
+    env = results["environment"]
+    assert {"cpu", "cores", "gpu", "versions", "command"} <= set(env)
+    assert {"python", "torch", "torch_geometric", "numpy", "scipy", "gnnrec"} <= set(
+        env["versions"])
+
+    encoders = set(results["config"]["rating"]["encoders"])
+    rating = results["rating"]["runs"]
+    assert {(r["encoder"], r["head"]) for r in rating} == {
+        (e, h) for e in encoders for h in ("linear", "bounded")}
+    for run in rating:
+        assert {"train_seconds", "seconds_per_epoch", "eval_seconds", "history"} <= set(run)
+        if run["error"] is None:
+            assert {"rmse", "mae", "out_of_range_rate", "max_abs_prediction", "liked_precision",
+                    "liked_recall", "liked_f1", "rated_recall@10", "rated_precision@10",
+                    "full_recall@10"} <= set(run["metrics"])
+            assert {"grad_norm", "pred_min", "pred_max", "loss", "val_rmse"} <= set(
+                run["history"][0])
+        if run["head"] == "bounded" and run["error"] is None:
+            assert run["metrics"]["out_of_range_rate"] == 0.0
+
+    ranking = {r["encoder"]: r for r in results["ranking"]["runs"]}
+    assert set(ranking) == encoders | {"mf", "popularity"}
+    for run in ranking.values():
+        if run["error"] is None:
+            assert {"recall@10", "recall@20", "ndcg@10", "ndcg@20"} <= set(run["metrics"])
+    assert results["sweep"]["points"]
+    curves = results["oversmoothing"]["curves"]
+    assert curves and all(len(c["distance"]) == len(c["layers"]) for c in curves)
+
+    text = page.read_text()
+    for heading in ("## Protocols", "## Bars", "## Rating task", "## Ranking task",
+                    "rated-items", "## Environment"):
+        assert heading in text, heading
+    assert "PASS" in text or "FAIL" in text
+
+    # the page can be re-rendered from the JSON alone
+    page.unlink()
+    proc = subprocess.run(
+        [sys.executable, "-m", "benchmarks.reproduce", "--dataset", "ml-100k", "--out",
+         str(out), "--render-only"],
+        cwd=ROOT, capture_output=True, text=True, timeout=300, check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    assert page.read_text() == text
