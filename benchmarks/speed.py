@@ -160,11 +160,30 @@ def _peer_rows(peers: dict[str, Any]) -> list[dict]:
 
 
 def _peer_time_to(row: dict, target: float) -> float | None:
+    target -= 5e-5  # curve points are stored rounded to 4-5 decimals
     for p in row["curve"]:
         rec = p.get("recall@20", p.get("metrics", {}).get("recall@20") if isinstance(p, dict) else None)
         if rec is not None and rec >= target:
             return float(p.get("train_s", p.get("train_seconds", 0.0)))
     return None
+
+
+def _recorded_ratios(recorded: dict[str, Any], curve: list[dict]) -> list[str]:
+    """Ratios against the harness's recorded full-length RecBole run (RESULTS.md)."""
+    rows = {r["system"]: r for r in _peer_rows(recorded)}
+    if "recbole_lightgcn" not in rows or not curve:
+        return []
+    rb = rows["recbole_lightgcn"]
+    out = []
+    for target in (0.33, rb["recall@20"]):
+        t_rb, t_g = _peer_time_to(rb, target), _time_to(curve, target)
+        if t_rb is None:
+            continue
+        out.append(
+            f"Recall@20 {target:.4f}: recorded RecBole run {t_rb:.0f} s, gnnrec default "
+            + (f"{t_g:.1f} s (**{t_rb / t_g:.0f}x faster**)" if t_g else "not reached")
+        )
+    return out
 
 
 def _render(result: dict) -> str:
@@ -229,9 +248,13 @@ def _render(result: dict) -> str:
             f"| {row['system']} | {row['train_seconds']:.1f} | {spe} | "
             f"{row['recall@20']:.4f} | {row['ndcg@20']:.4f} |"
         )
-    lines += ["", "## Ratios", ""]
+    lines += ["", "## Ratios (measured in this run)", ""]
     for line in result["ratios"]:
         lines.append(f"- {line}")
+    if result.get("recorded_ratios"):
+        lines += ["", "Against the harness's recorded full-length RecBole run "
+                  "(`results/` of the peer harness, same machine class, earlier day):", ""]
+        lines += [f"- {line}" for line in result["recorded_ratios"]]
     lines += ["", "## gnnrec default curve", "", "| epoch | train s | Recall@20 | NDCG@20 |",
               "|---|---|---|---|"]
     for p in g["default"]["curve"]:
@@ -246,7 +269,8 @@ def _render(result: dict) -> str:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--dataset", default="ml-100k", choices=["ml-100k", "ml-1m"])
-    ap.add_argument("--budget", type=float, default=120.0, help="training seconds for the default run")
+    ap.add_argument("--budget", type=float, default=900.0,
+                    help="cap on the training seconds of the default run (default: 900)")
     ap.add_argument("--reference-epochs", type=int, default=3)
     ap.add_argument("--peers-dir", type=Path, default=None, help="the peer harness folder")
     ap.add_argument("--peer-systems", default="", help="comma list to re-run in this run")
@@ -258,8 +282,20 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--encoders", default="gcn,sage,gat",
                     help="other encoders whose seconds per epoch are measured (one epoch each)")
     ap.add_argument("--encoder-batch-size", type=int, default=65536)
+    ap.add_argument("--render-only", action="store_true",
+                    help="re-render the page from the JSON of an earlier run")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    json_path = args.out / f"speed-{args.dataset}.json"
+    if args.render_only:
+        result = json.loads(json_path.read_text())
+        if args.peers_dir is not None:
+            result["recorded_ratios"] = _recorded_ratios(
+                _recorded_peers(args.peers_dir, args.dataset), result["gnnrec"]["default"]["curve"]
+            )
+        json_path.write_text(json.dumps(result, indent=1))
+        (args.out / f"speed-{args.dataset}.md").write_text(_render(result))
+        return 0
     if args.threads:
         torch.set_num_threads(args.threads)
     load_start = os.getloadavg()
@@ -274,8 +310,8 @@ def main(argv: list[str] | None = None) -> int:
         ("default", {}, args.budget),
         ("reference", REFERENCE, float("inf")),
     ):
-        epochs = args.reference_epochs if run == "reference" else 10_000
-        model = Recommender(**{**settings, "epochs": epochs}, random_state=args.seed)
+        extra = {"epochs": args.reference_epochs} if run == "reference" else {}
+        model = Recommender(**settings, **extra, random_state=args.seed)
         model._prepare_fit(split.train)
         gnn[run] = {"settings": settings or "library defaults", "curve": _curve(model, evaluator, budget)}
 
@@ -351,6 +387,11 @@ def main(argv: list[str] | None = None) -> int:
         "peers": [{k: v for k, v in r.items() if k != "curve"} for r in peer_rows],
         "peers_source": peers_source,
         "ratios": ratios,
+        "recorded_ratios": (
+            _recorded_ratios(_recorded_peers(args.peers_dir, args.dataset), curve)
+            if args.peers_dir is not None
+            else []
+        ),
         "encoders": encoders,
         "peak_rss_mb": round(peak_rss_mb, 1),
         "loadavg": {"start": load_start, "end": os.getloadavg()},
