@@ -15,27 +15,12 @@ and the per-epoch prediction range recorded in ``history_``.
 # -----
 import os
 
-import numpy as np
-
-from gnnrec import GAT, BoundedSigmoidHead, Interactions, LinearHead, Recommender
+from gnnrec import GAT, BoundedSigmoidHead, LinearHead, Recommender
 from gnnrec.data import user_ratio_split
-from gnnrec.datasets import load_movielens
+from gnnrec.datasets import load_movielens, make_ratings
 from gnnrec.evaluation import rated_items_from_predictions
 
 QUICK = os.environ.get("GNNREC_EXAMPLES_QUICK") == "1"
-
-
-def synthetic_ratings(n_users=200, n_items=150, per_user=25, seed=0):
-    """A small MovieLens-like data set: users rate items that match their taste."""
-    rng = np.random.default_rng(seed)
-    affinity = rng.normal(size=(n_users, 3)) @ rng.normal(size=(3, n_items))
-    keys = affinity + rng.normal(size=n_items) + rng.gumbel(size=affinity.shape)
-    items = np.argsort(-keys, axis=1)[:, :per_user].ravel()
-    users = np.repeat(np.arange(n_users), per_user)
-    noise = rng.normal(scale=0.5, size=users.size)
-    ratings = np.clip(np.rint(3.5 + 0.8 * affinity[users, items] + noise), 1, 5)
-    timestamps = rng.integers(0, 10**6, size=users.size)
-    return Interactions.from_arrays(users + 1, items + 1, ratings, timestamps)
 
 
 def load_data():
@@ -53,7 +38,7 @@ def load_data():
                 data = data.subset(data.users < 150)
             return data, dict(zip(ml.items.item_id.tolist(), ml.items.title.tolist(), strict=True))
     print("quick mode without MovieLens data: using a small synthetic data set instead")
-    return synthetic_ratings(), {}
+    return make_ratings(), {}
 
 
 data, titles = load_data()

@@ -16,6 +16,7 @@ from gnnrec.datasets.movielens import (
     list_movielens,
     load_movielens,
 )
+from gnnrec.datasets.synthetic import make_ratings
 
 __all__ = [
     "ChecksumError",
@@ -24,4 +25,5 @@ __all__ = [
     "UserTable",
     "list_movielens",
     "load_movielens",
+    "make_ratings",
 ]
