@@ -61,6 +61,14 @@ class Encoder(Configurable):
         _reset_children(self)
 
 
+def layer_mean(outs: list[Tensor]) -> Tensor:
+    r"""The mean :math:`\frac{1}{L+1}\sum_{l=0}^{L} X^{(l)}` of the layer outputs."""
+    total = outs[0]
+    for out in outs[1:]:
+        total = total + out
+    return total / len(outs)
+
+
 class _ModuleEncoder(Encoder):
     """Adapter for a plain ``nn.Module`` called as ``module(x, edge_index)`` (PyG style)."""
 

@@ -13,7 +13,7 @@ from torch import Tensor, nn
 from torch_geometric.nn import GATConv, GCNConv, SAGEConv
 from torch_geometric.nn.resolver import activation_resolver
 
-from gnnrec.encoders.base import Encoder, register_encoder
+from gnnrec.encoders.base import Encoder, layer_mean, register_encoder
 from gnnrec.graph import BipartiteGraph, spmm
 
 __all__ = ["GAT", "GCN", "SAGE", "ConvEncoder"]
@@ -102,12 +102,7 @@ class ConvEncoder(Encoder):
 
     def forward(self, x: Tensor, graph: BipartiteGraph) -> Tensor:
         outs = self.layer_outputs(x, graph)
-        if self.combine == "last":
-            return outs[-1]
-        total = outs[0]
-        for out in outs[1:]:
-            total = total + out
-        return total / len(outs)
+        return outs[-1] if self.combine == "last" else layer_mean(outs)
 
 
 @register_encoder("gcn")

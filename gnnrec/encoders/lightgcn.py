@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from torch import Tensor
 
-from gnnrec.encoders.base import Encoder, register_encoder
+from gnnrec.encoders.base import Encoder, layer_mean, register_encoder
 from gnnrec.graph import BipartiteGraph, spmm
 
 __all__ = ["LightGCN"]
@@ -41,10 +41,4 @@ class LightGCN(Encoder):
         return outs
 
     def forward(self, x: Tensor, graph: BipartiteGraph) -> Tensor:
-        outs = self.layer_outputs(x, graph)
-        if len(outs) == 1:
-            return x
-        total = outs[0]
-        for out in outs[1:]:
-            total = total + out
-        return total / len(outs)
+        return layer_mean(self.layer_outputs(x, graph))

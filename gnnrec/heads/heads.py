@@ -14,6 +14,10 @@ from gnnrec.heads.base import HEADS, Head, register_head
 __all__ = ["BoundedSigmoidHead", "DotHead", "LinearHead", "MLPHead"]
 
 
+def _column(users: Tensor | None) -> Tensor | None:
+    return None if users is None else users[:, None]
+
+
 class _Biases(nn.Module):
     """Optional user, item and global biases :math:`b_u + b_i + \\mu`."""
 
@@ -31,21 +35,14 @@ class _Biases(nn.Module):
         nn.init.constant_(self.glob, self.init)
 
     def pairs(self, users: Tensor | None, items: Tensor) -> Tensor:
+        """:math:`b_u + b_i + \\mu`, broadcast over the shapes of ``users`` and ``items``.
+
+        Pairs: both ``(b,)``. Candidates: ``users[:, None]`` and ``(b, n)``.
+        All items: ``users[:, None]`` and ``items[None, :]``.
+        """
         out = self.item(items).squeeze(-1) + self.glob
         if users is not None:
             out = out + self.user(users).squeeze(-1)
-        return out
-
-    def candidates(self, users: Tensor | None, items: Tensor) -> Tensor:
-        out = self.item(items).squeeze(-1) + self.glob
-        if users is not None:
-            out = out + self.user(users)
-        return out
-
-    def grid(self, users: Tensor | None, items: Tensor) -> Tensor:
-        out = (self.item(items).squeeze(-1) + self.glob).unsqueeze(0)
-        if users is not None:
-            out = out + self.user(users)
         return out
 
 
@@ -95,13 +92,13 @@ class DotHead(_BiasedHead):
         self, user_emb: Tensor, item_emb: Tensor, users: Tensor | None, items: Tensor
     ) -> Tensor:
         out = (item_emb * user_emb.unsqueeze(1)).sum(-1)
-        return out if self.biases is None else out + self.biases.candidates(users, items)
+        return out if self.biases is None else out + self.biases.pairs(_column(users), items)
 
     def score_all(
         self, user_emb: Tensor, item_emb: Tensor, users: Tensor | None, items: Tensor
     ) -> Tensor:
         out = user_emb @ item_emb.T
-        return out if self.biases is None else out + self.biases.grid(users, items)
+        return out if self.biases is None else out + self.biases.pairs(_column(users), items[None, :])
 
 
 @register_head("linear")
@@ -147,13 +144,13 @@ class LinearHead(_BiasedHead):
         self, user_emb: Tensor, item_emb: Tensor, users: Tensor | None, items: Tensor
     ) -> Tensor:
         out = (item_emb * (user_emb * self.weight).unsqueeze(1)).sum(-1)
-        return out if self.biases is None else out + self.biases.candidates(users, items)
+        return out if self.biases is None else out + self.biases.pairs(_column(users), items)
 
     def score_all(
         self, user_emb: Tensor, item_emb: Tensor, users: Tensor | None, items: Tensor
     ) -> Tensor:
         out = (user_emb * self.weight) @ item_emb.T
-        return out if self.biases is None else out + self.biases.grid(users, items)
+        return out if self.biases is None else out + self.biases.pairs(_column(users), items[None, :])
 
 
 @register_head("mlp")
