@@ -6,12 +6,15 @@ Normalised adjacency matrices are built once per fit as CSR tensors with
 32-bit indices and reused by every training step; :func:`spmm` multiplies by
 them with a hand-written backward pass that reuses the transposed matrix
 instead of letting autograd transpose the sparse matrix on every step
-(about 7× faster on CPU for a symmetric matrix).
+(about 7× faster on CPU for a symmetric matrix). Attention layers, whose
+matrix values change on every step, use :func:`spmm_values` over a fixed
+:class:`SparsityPattern` instead.
 """
 
 from __future__ import annotations
 
 import warnings
+from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
@@ -19,7 +22,7 @@ import scipy.sparse as sp
 import torch
 from torch import Tensor
 
-__all__ = ["BipartiteGraph", "spmm"]
+__all__ = ["BipartiteGraph", "SparsityPattern", "spmm", "spmm_values"]
 
 Normalization = Literal["sym", "sym_self_loops", "mean"]
 _TRANSPOSE = "_gnnrec_transpose"
@@ -80,6 +83,166 @@ def spmm(adj: Tensor, x: Tensor) -> Tensor:
     return out
 
 
+@dataclass(frozen=True, eq=False)
+class SparsityPattern:
+    r"""Positions of the non-zeros of a square sparse matrix, and of its transpose.
+
+    Used by products whose values change on every step (attention weights,
+    see :func:`spmm_values`). Entries are in CSR order: row by row, columns
+    ascending. For a graph, row ``i`` holds the edges *into* node ``i``.
+
+    Attributes
+    ----------
+    crow_indices, col_indices : torch.Tensor
+        CSR structure of the matrix.
+    rows, cols : torch.Tensor
+        ``int64`` row and column of each entry, for gathering node values.
+    t_crow_indices, t_col_indices : torch.Tensor
+        CSR structure of the transpose.
+    t_order : torch.Tensor
+        Entry ``j`` of the transpose (in its CSR order) is entry
+        ``t_order[j]`` of the matrix.
+    size : int
+        Number of rows (= columns).
+    """
+
+    crow_indices: Tensor
+    col_indices: Tensor
+    rows: Tensor
+    cols: Tensor
+    t_crow_indices: Tensor
+    t_col_indices: Tensor
+    t_order: Tensor
+    size: int
+
+    @classmethod
+    def from_scipy(cls, matrix: sp.spmatrix, device: torch.device | str = "cpu") -> SparsityPattern:
+        """The pattern of a square scipy sparse matrix (its values are ignored)."""
+        a = sp.csr_matrix(matrix, copy=True)
+        a.sum_duplicates()
+        a.sort_indices()
+        # number the entries, then transpose: the numbers land in transpose order
+        a.data = np.arange(a.nnz, dtype=np.float64)
+        t = a.T.tocsr()
+        t.sort_indices()
+        dev = torch.device(device)
+        index_dtype = torch.int32 if a.nnz < 2**31 - 1 else torch.int64
+
+        def index(array: np.ndarray, dtype: torch.dtype) -> Tensor:
+            return torch.from_numpy(array.astype(np.int64)).to(device=dev, dtype=dtype)
+
+        rows = np.repeat(np.arange(a.shape[0]), np.diff(a.indptr))
+        return cls(
+            crow_indices=index(a.indptr, index_dtype),
+            col_indices=index(a.indices, index_dtype),
+            rows=index(rows, torch.int64),
+            cols=index(a.indices, torch.int64),
+            t_crow_indices=index(t.indptr, index_dtype),
+            t_col_indices=index(t.indices, index_dtype),
+            t_order=index(t.data, torch.int64),
+            size=int(a.shape[0]),
+        )
+
+    @property
+    def nnz(self) -> int:
+        """Number of stored entries."""
+        return int(self.cols.numel())
+
+    def matrix(self, values: Tensor) -> Tensor:
+        """CSR matrix with ``values`` (in CSR order) at the pattern's positions."""
+        return self._csr(self.crow_indices, self.col_indices, values)
+
+    def transpose(self, values: Tensor) -> Tensor:
+        """CSR transpose of :meth:`matrix` ``(values)``."""
+        return self._csr(self.t_crow_indices, self.t_col_indices, values[self.t_order])
+
+    def _csr(self, crow: Tensor, col: Tensor, values: Tensor) -> Tensor:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=".*[Ss]parse.*")
+            return torch.sparse_csr_tensor(
+                crow, col, values.contiguous(), size=(self.size, self.size)
+            )
+
+
+class _SpMMValues(torch.autograd.Function):
+    """Per-head ``A_h @ x_h`` with gradients for both the values and ``x``."""
+
+    @staticmethod
+    def forward(ctx, pattern: SparsityPattern, values: Tensor, x: Tensor) -> Tensor:
+        ctx.pattern = pattern
+        ctx.save_for_backward(values, x)
+        return torch.stack(
+            [
+                torch.sparse.mm(pattern.matrix(values[:, h]), x[:, h].contiguous())
+                for h in range(x.size(1))
+            ],
+            dim=1,
+        )
+
+    @staticmethod
+    def backward(ctx, grad: Tensor) -> tuple[None, Tensor | None, Tensor | None]:
+        values, x = ctx.saved_tensors
+        pattern: SparsityPattern = ctx.pattern
+        heads = range(x.size(1))
+        grad_values = grad_x = None
+        if ctx.needs_input_grad[1]:
+            # dL/dA_h[i, j] = <grad_h[i], x_h[j]>, only at the pattern's entries
+            zeros = pattern.matrix(values.new_zeros(pattern.nnz))
+            grad_values = torch.stack(
+                [
+                    torch.sparse.sampled_addmm(
+                        zeros, grad[:, h].contiguous(), x[:, h].T.contiguous(), beta=0.0
+                    ).values()
+                    for h in heads
+                ],
+                dim=1,
+            )
+        if ctx.needs_input_grad[2]:
+            grad_x = torch.stack(
+                [
+                    torch.sparse.mm(pattern.transpose(values[:, h]), grad[:, h].contiguous())
+                    for h in heads
+                ],
+                dim=1,
+            )
+        return None, grad_values, grad_x
+
+
+def spmm_values(pattern: SparsityPattern, values: Tensor, x: Tensor) -> Tensor:
+    r"""Multi-head sparse product with learnable values, :math:`Y_h = A_h X_h`.
+
+    :math:`A_h` has the non-zeros of ``pattern`` with values ``values[:, h]``.
+    Unlike a gather–multiply–scatter over edges, no ``edges × width`` message
+    tensor is materialised: the forward pass is one CSR product per head, and
+    the backward pass one transposed product and one sampled dense–dense
+    product (:func:`torch.sparse.sampled_addmm`) per head.
+
+    Parameters
+    ----------
+    pattern : SparsityPattern
+        Positions of the non-zeros (shape ``(n, n)``).
+    values : torch.Tensor
+        ``(pattern.nnz, heads)`` values in the pattern's CSR order.
+    x : torch.Tensor
+        ``(n, heads, d)`` dense input.
+
+    Returns
+    -------
+    torch.Tensor
+        ``(n, heads, d)``.
+    """
+    if values.dim() != 2 or values.size(0) != pattern.nnz:
+        raise ValueError(
+            f"values must have shape ({pattern.nnz}, heads), got {tuple(values.shape)}"
+        )
+    if x.dim() != 3 or x.size(0) != pattern.size or x.size(1) != values.size(1):
+        raise ValueError(
+            f"x must have shape ({pattern.size}, {values.size(1)}, d), got {tuple(x.shape)}"
+        )
+    out: Tensor = _SpMMValues.apply(pattern, values, x)
+    return out
+
+
 def _with_transpose(adj: Tensor, adj_t: Tensor) -> Tensor:
     setattr(adj, _TRANSPOSE, adj_t)
     return adj
@@ -129,6 +292,7 @@ class BipartiteGraph:
         self._items = np.array(items, dtype=np.int64)
         self._cache: dict[str, Tensor] = {}
         self._edge_index: Tensor | None = None
+        self._pattern: SparsityPattern | None = None
 
     @property
     def num_nodes(self) -> int:
@@ -181,6 +345,18 @@ class BipartiteGraph:
                     adj = _with_transpose(adj, adj)  # symmetric
             self._cache[normalization] = adj
         return self._cache[normalization]
+
+    def sparsity_pattern(self) -> SparsityPattern:
+        """Pattern of :math:`A + I` (every edge plus a self-loop per node), built once.
+
+        Attention layers (:class:`gnnrec.encoders.GAT`) put one weight on each
+        entry and multiply with :func:`spmm_values`.
+        """
+        if self._pattern is None:
+            self._pattern = SparsityPattern.from_scipy(
+                self._scipy_adjacency(self_loops=True), self.device
+            )
+        return self._pattern
 
     @property
     def edge_index(self) -> Tensor:

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from gnnrec.graph import BipartiteGraph, spmm
+from gnnrec.graph import BipartiteGraph, SparsityPattern, spmm, spmm_values
 
 
 def random_graph(seed: int = 0, n_users: int = 7, n_items: int = 9, n_edges: int = 25) -> BipartiteGraph:
@@ -104,3 +104,58 @@ def test_with_new_users_appends_users_and_shifts_items() -> None:
     assert r[g.num_users].nonzero()[0].tolist() == [2, 3]
     assert r[g.num_users + 1].nonzero()[0].tolist() == [2]
     assert "num_users=9" in repr(bigger)
+
+
+def test_sparsity_pattern_of_a_plus_identity_and_its_transpose() -> None:
+    g = random_graph(seed=2)
+    pattern = g.sparsity_pattern()
+    expected = dense_adjacency(g, self_loops=True)
+    assert pattern.size == g.num_nodes and pattern.nnz == int(expected.sum())
+    values = torch.arange(1.0, pattern.nnz + 1, dtype=torch.float64)
+    dense = pattern.matrix(values).to_dense()
+    torch.testing.assert_close(dense != 0, expected != 0)
+    torch.testing.assert_close(pattern.transpose(values).to_dense(), dense.T)
+    torch.testing.assert_close(dense[pattern.rows, pattern.cols], values)
+    assert g.sparsity_pattern() is pattern  # built once
+
+
+def test_sparsity_pattern_sums_duplicate_entries() -> None:
+    import scipy.sparse as sp
+
+    m = sp.coo_matrix((np.ones(3), ([0, 0, 1], [1, 1, 0])), shape=(2, 2))
+    assert SparsityPattern.from_scipy(m).nnz == 2
+
+
+def test_spmm_values_gradients_equal_dense_gradients() -> None:
+    g = random_graph(seed=3)
+    pattern = g.sparsity_pattern()
+    gen = torch.Generator().manual_seed(4)
+    heads, width = 2, 3
+    v0 = torch.rand(pattern.nnz, heads, generator=gen)
+    x0 = torch.randn(g.num_nodes, heads, width, generator=gen)
+    w = torch.randn(g.num_nodes, heads, width, generator=gen)
+
+    v, x = v0.clone().requires_grad_(), x0.clone().requires_grad_()
+    (spmm_values(pattern, v, x) * w).sum().backward()
+
+    v_ref, x_ref = v0.clone().requires_grad_(), x0.clone().requires_grad_()
+    out = []
+    for h in range(heads):
+        dense = torch.zeros(g.num_nodes, g.num_nodes).index_put(
+            (pattern.rows, pattern.cols), v_ref[:, h]
+        )
+        out.append(dense @ x_ref[:, h])
+    (torch.stack(out, 1) * w).sum().backward()
+
+    torch.testing.assert_close(spmm_values(pattern, v0, x0), torch.stack(out, 1).detach())
+    assert v.grad is not None and x.grad is not None
+    torch.testing.assert_close(v.grad, v_ref.grad)
+    torch.testing.assert_close(x.grad, x_ref.grad)
+
+
+def test_spmm_values_checks_shapes() -> None:
+    pattern = random_graph().sparsity_pattern()
+    with pytest.raises(ValueError, match=r"values must have shape"):
+        spmm_values(pattern, torch.ones(pattern.nnz), torch.ones(pattern.size, 1, 2))
+    with pytest.raises(ValueError, match=r"x must have shape"):
+        spmm_values(pattern, torch.ones(pattern.nnz, 2), torch.ones(pattern.size, 1, 2))

@@ -100,6 +100,29 @@ def test_gat_equals_pyg_gatconv(graph: BipartiteGraph, x: Tensor) -> None:
     torch.testing.assert_close(enc(x, graph), (x + ref(x, graph.edge_index)) / 2)
 
 
+def test_gat_gradients_equal_pyg_gatconv(graph: BipartiteGraph, x: Tensor) -> None:
+    """The sparse-product GAT layer backpropagates exactly like PyG's message passing."""
+    torch.manual_seed(0)
+    enc = GAT(D, 2, heads=2, combine="last").eval()
+    refs = [GATConv(D, D // 2, heads=2) for _ in range(2)]
+    for ref, conv in zip(refs, enc.convs, strict=True):
+        ref.load_state_dict(conv.state_dict())
+    upstream = torch.randn(graph.num_nodes, D, generator=torch.Generator().manual_seed(3))
+
+    x_mine = x.clone().requires_grad_()
+    (enc(x_mine, graph) * upstream).sum().backward()
+    x_ref = x.clone().requires_grad_()
+    h = F.elu(refs[0](x_ref, graph.edge_index))
+    (refs[1](h, graph.edge_index) * upstream).sum().backward()
+
+    assert x_mine.grad is not None and x_ref.grad is not None
+    torch.testing.assert_close(x_mine.grad, x_ref.grad, rtol=1e-4, atol=1e-5)
+    for ref, conv in zip(refs, enc.convs, strict=True):
+        for (name, p_ref), p_mine in zip(ref.named_parameters(), conv.parameters(), strict=True):
+            assert p_ref.grad is not None and p_mine.grad is not None, name
+            torch.testing.assert_close(p_mine.grad, p_ref.grad, rtol=1e-4, atol=1e-5, msg=name)
+
+
 def test_gat_needs_width_divisible_by_heads() -> None:
     with pytest.raises(ValueError, match=r"in_channels \(10\) divisible by heads \(4\)"):
         GAT(10, 2, heads=4)
