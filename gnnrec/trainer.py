@@ -104,7 +104,9 @@ class Trainer:
         self.users = torch.as_tensor(np.array(users, np.int64), device=device)
         self.items = torch.as_tensor(np.array(items, np.int64), device=device)
         self.ratings = (
-            None if ratings is None else torch.as_tensor(ratings, dtype=torch.float32, device=device)
+            None
+            if ratings is None
+            else torch.as_tensor(np.array(ratings, np.float32), device=device)
         )
         if task == "rating" and self.ratings is None:
             raise ValueError("task='rating' needs ratings")

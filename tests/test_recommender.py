@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -124,6 +125,17 @@ def test_nested_head_param_takes_effect_at_fit(small_rated: Interactions, fast: 
     model = Recommender(head=BoundedSigmoidHead(1, 5), **fast).set_params(head__max_rating=10)
     model.fit(small_rated)
     assert model.model_.head.output_range == (1.0, 10.0)
+
+
+@pytest.mark.parametrize("task", ["ranking", "rating"])
+def test_fit_on_interactions_warns_nothing(small_implicit: Interactions,
+                                           small_rated: Interactions, fast: dict,
+                                           task: str) -> None:
+    """Interactions hold read-only arrays; fitting on them must not make torch warn."""
+    data = small_rated if task == "rating" else small_implicit
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        Recommender(task=task, **fast).fit(data)
 
 
 def test_init_stores_parameters_untouched_and_fit_validates(small_implicit: Interactions) -> None:
