@@ -532,8 +532,9 @@ class Recommender:
         out = np.empty(len(users), dtype=np.float32)
         step = 1 << 18
         for s in range(0, len(users), step):
-            u = torch.from_numpy(users[s : s + step]).to(device)
-            i = torch.from_numpy(items[s : s + step]).to(device)
+            # copies: index arrays of an Interactions are read-only
+            u = torch.tensor(users[s : s + step], device=device)
+            i = torch.tensor(items[s : s + step], device=device)
             out[s : s + step] = (
                 self.model_.head(self._user_emb[u], self._item_emb[i], u, i).float().cpu().numpy()
             )

@@ -131,11 +131,12 @@ def test_nested_head_param_takes_effect_at_fit(small_rated: Interactions, fast: 
 def test_fit_on_interactions_warns_nothing(small_implicit: Interactions,
                                            small_rated: Interactions, fast: dict,
                                            task: str) -> None:
-    """Interactions hold read-only arrays; fitting on them must not make torch warn."""
+    """Interactions hold read-only arrays; fitting and validating on them must not make torch warn."""
     data = small_rated if task == "rating" else small_implicit
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        Recommender(task=task, **fast).fit(data)
+        model = Recommender(task=task, **fast).fit(data, validation=data)
+        model.predict(data.user_ids[data.users], data.item_ids[data.items])
 
 
 def test_init_stores_parameters_untouched_and_fit_validates(small_implicit: Interactions) -> None:
