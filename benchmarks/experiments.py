@@ -25,11 +25,13 @@ from gnnrec.metrics import liked_classification
 
 __all__ = [
     "RATING_HEADS",
+    "build_model",
     "oversmoothing_curve",
     "pairwise_cosine_distance",
     "popularity_run",
     "ranking_run",
     "ranking_split",
+    "rating_head",
     "rating_run",
     "rating_split",
     "run_params",
@@ -135,9 +137,10 @@ def run_params(task_config: dict[str, Any], name: str) -> dict[str, Any]:
     return params
 
 
-def _build(
+def build_model(
     encoder: str, params: dict[str, Any], *, task: str, head: Any, seed: int, device: str
 ) -> Recommender:
+    """An unfitted :class:`gnnrec.Recommender` for one encoder (or ``"mf"``) and its parameters."""
     enc: Any = encoder
     if encoder == "gat":
         enc = GAT(**{k: params[k] for k in _GAT_KEYS if k in params})
@@ -200,6 +203,15 @@ def _histogram(values: np.ndarray, width: float = 0.1) -> dict[str, Any]:
     return {"edges": edges.tolist(), "counts": counts.tolist()}
 
 
+def rating_head(name: str, protocol: dict[str, Any]) -> LinearHead | BoundedSigmoidHead:
+    """``LinearHead()`` for ``"linear"``, ``BoundedSigmoidHead(min, max, base="linear")`` for ``"bounded"``."""
+    if name == "linear":
+        return LinearHead()
+    return BoundedSigmoidHead(
+        float(protocol["min_rating"]), float(protocol["max_rating"]), base="linear"
+    )
+
+
 def rating_run(
     encoder: str,
     head: str,
@@ -234,8 +246,8 @@ def rating_run(
         histograms.
     """
     lo, hi = float(protocol["min_rating"]), float(protocol["max_rating"])
-    head_obj = LinearHead() if head == "linear" else BoundedSigmoidHead(lo, hi, base="linear")
-    model = _build(encoder, params, task="rating", head=head_obj, seed=seed, device=device)
+    model = build_model(encoder, params, task="rating", head=rating_head(head, protocol), seed=seed,
+                   device=device)
     label = f"rating {encoder}/{head} seed {seed}"
     record: dict[str, Any] = {"task": "rating", "encoder": encoder, "head": head, "seed": seed}
     record.update(_fit(model, data, label))
@@ -322,7 +334,7 @@ def ranking_run(
     model : Recommender
         The fitted model (for the over-smoothing measurement).
     """
-    model = _build(encoder, params, task="ranking", head=None, seed=seed, device=device)
+    model = build_model(encoder, params, task="ranking", head=None, seed=seed, device=device)
     model.set_params(validation_metric=protocol["validation_metric"])
     label = label or f"ranking {encoder} seed {seed}"
     record: dict[str, Any] = {"task": "ranking", "encoder": encoder, "seed": seed,

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks.reproduce import PARTS
+
 ROOT = Path(__file__).resolve().parents[1]
 FIGURES = (
     "confusion_gat.png",
@@ -105,3 +107,45 @@ def test_quick_benchmark_runs_end_to_end(tmp_path: Path) -> None:
     )
     assert proc.returncode == 0, proc.stderr[-4000:]
     assert page.read_text() == text
+
+
+def _timed_results(total: float, seed_seconds: dict[int, float], seeds: list[int]) -> dict:
+    runs = [{"seed": s, "encoder": "lightgcn", "head": "bounded", "train_seconds": t,
+             "eval_seconds": 0.0, "metrics": {}, "error": None}
+            for s, t in seed_seconds.items()]
+    return {"dataset": "ml-1m", "quick": False, "seeds": seeds, "parts": list(PARTS),
+            "environment": {"cpu": "test cpu"}, "rating": {"runs": runs},
+            "wall_seconds": {"rating": total - 300.0, "sweep": 200.0, "oversmoothing": 100.0,
+                             "total": total}}
+
+
+def test_time_bars_use_the_measured_wall_times() -> None:
+    from benchmarks.render import _time_bars, one_seed_seconds
+
+    ok = _timed_results(total=6000.0, seed_seconds={0: 1500.0, 1: 1500.0, 2: 1500.0},
+                        seeds=[0, 1, 2])
+    assert one_seed_seconds(ok) == 1500.0 + 300.0  # seed 0's fits + the one-seed parts
+    assert [b["status"] for b in _time_bars(ok, on_bar_data=True)] == ["PASS", "PASS"]
+
+    slow = _timed_results(total=7300.0, seed_seconds={0: 2500.0, 1: 2000.0, 2: 2000.0},
+                          seeds=[0, 1, 2])
+    assert [b["status"] for b in _time_bars(slow, on_bar_data=True)] == ["FAIL", "FAIL"]
+
+    one_seed = _timed_results(total=2000.0, seed_seconds={0: 1500.0}, seeds=[0])
+    assert _time_bars(one_seed, on_bar_data=True)[0]["status"] == "FAIL"  # needs 3 seeds
+
+    partial = dict(ok, parts=["rating", "ranking"])
+    bars_ = _time_bars(partial, on_bar_data=True)
+    assert [b["status"] for b in bars_] == ["N/A"] and "every part" in bars_[0]["detail"]
+
+
+def test_tune_grid_is_the_product_of_every_option() -> None:
+    from benchmarks.tune import _grid
+
+    assert _grid(["learning_rate=0.01,0.03", "weight_decay=1e-3"]) == [
+        {"learning_rate": 0.01, "weight_decay": 1e-3},
+        {"learning_rate": 0.03, "weight_decay": 1e-3},
+    ]
+    assert _grid([]) == [{}]
+    with pytest.raises(SystemExit, match="name=v1,v2"):
+        _grid(["learning_rate"])
