@@ -118,6 +118,8 @@ class SparsityPattern:
     @classmethod
     def from_scipy(cls, matrix: sp.spmatrix, device: torch.device | str = "cpu") -> SparsityPattern:
         """The pattern of a square scipy sparse matrix (its values are ignored)."""
+        if matrix.shape[0] != matrix.shape[1]:
+            raise ValueError(f"SparsityPattern needs a square matrix, got shape {matrix.shape}")
         a = sp.csr_matrix(matrix, copy=True)
         a.sum_duplicates()
         a.sort_indices()
@@ -147,6 +149,9 @@ class SparsityPattern:
     def nnz(self) -> int:
         """Number of stored entries."""
         return int(self.cols.numel())
+
+    def __repr__(self) -> str:
+        return f"SparsityPattern(size={self.size}, nnz={self.nnz}, device={self.cols.device})"
 
     def matrix(self, values: Tensor) -> Tensor:
         """CSR matrix with ``values`` (in CSR order) at the pattern's positions."""

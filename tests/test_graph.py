@@ -123,7 +123,11 @@ def test_sparsity_pattern_sums_duplicate_entries() -> None:
     import scipy.sparse as sp
 
     m = sp.coo_matrix((np.ones(3), ([0, 0, 1], [1, 1, 0])), shape=(2, 2))
-    assert SparsityPattern.from_scipy(m).nnz == 2
+    pattern = SparsityPattern.from_scipy(m)
+    assert pattern.nnz == 2
+    assert repr(pattern) == "SparsityPattern(size=2, nnz=2, device=cpu)"
+    with pytest.raises(ValueError, match=r"square matrix, got shape \(2, 3\)"):
+        SparsityPattern.from_scipy(sp.csr_matrix((2, 3)))
 
 
 def test_spmm_values_gradients_equal_dense_gradients() -> None:
