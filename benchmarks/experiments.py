@@ -204,7 +204,12 @@ def _histogram(values: np.ndarray, width: float = 0.1) -> dict[str, Any]:
 
 
 def rating_head(name: str, protocol: dict[str, Any]) -> LinearHead | BoundedSigmoidHead:
-    """``LinearHead()`` for ``"linear"``, ``BoundedSigmoidHead(min, max, base="linear")`` for ``"bounded"``."""
+    """The rating head called ``name``.
+
+    ``LinearHead()`` for ``"linear"``; for ``"bounded"``,
+    ``BoundedSigmoidHead(min_rating, max_rating, base="linear")`` with the
+    protocol's rating range.
+    """
     if name == "linear":
         return LinearHead()
     return BoundedSigmoidHead(
@@ -246,8 +251,8 @@ def rating_run(
         histograms.
     """
     lo, hi = float(protocol["min_rating"]), float(protocol["max_rating"])
-    model = build_model(encoder, params, task="rating", head=rating_head(head, protocol), seed=seed,
-                   device=device)
+    model = build_model(encoder, params, task="rating", head=rating_head(head, protocol),
+                        seed=seed, device=device)
     label = f"rating {encoder}/{head} seed {seed}"
     record: dict[str, Any] = {"task": "rating", "encoder": encoder, "head": head, "seed": seed}
     record.update(_fit(model, data, label))

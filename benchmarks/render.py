@@ -111,6 +111,21 @@ def _verdict(ok: bool | None) -> str:
     return "N/A" if ok is None else ("PASS" if ok else "FAIL")
 
 
+def _paired_change(results: dict[str, Any], encoder: str) -> str:
+    """``; per seed: mean ± std`` of bounded − unbounded RMSE on the same split."""
+    rmse: dict[tuple[str, int], float] = {}
+    for run in results["rating"]["runs"]:
+        value = run["metrics"].get("rmse")
+        if run["encoder"] == encoder and value is not None and math.isfinite(value):
+            rmse[(run["head"], run["seed"])] = float(value)
+    diffs = [rmse[("bounded", s)] - rmse[("linear", s)] for s in results["seeds"]
+             if ("bounded", s) in rmse and ("linear", s) in rmse]
+    if len(diffs) < 2:
+        return ""
+    mean, std, n = _mean_std(diffs)
+    return f"; paired change per seed {mean:+.4f} ± {std:.4f} over {n} seeds"
+
+
 def bars(results: dict[str, Any]) -> list[dict[str, Any]]:
     """Evaluate the acceptance bars from the stored results.
 
@@ -140,8 +155,8 @@ def bars(results: dict[str, Any]) -> list[dict[str, Any]]:
             ok = oor == 0.0 and rb <= ru
             detail = (f"out of range {oor:.2%} (unbounded {u['out_of_range_rate'][0]:.2%}); "
                       f"RMSE {rb:.4f} vs {ru:.4f} (change {rb - ru:+.4f}, "
-                      f"{(rb - ru) / ru:+.1%})" + (diverged if b["failed"][0] or u["failed"][0]
-                                                    else ""))
+                      f"{(rb - ru) / ru:+.1%}{_paired_change(results, enc)})"
+                      + (diverged if b["failed"][0] or u["failed"][0] else ""))
         out.append({
             "bar": f"{enc}: bounded head 0 % out of range and RMSE not worse than unbounded",
             "status": _verdict(ok), "detail": detail,

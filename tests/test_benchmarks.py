@@ -8,6 +8,7 @@ figures are checked.
 from __future__ import annotations
 
 import json
+import math
 import os
 import subprocess
 import sys
@@ -149,3 +150,16 @@ def test_tune_grid_is_the_product_of_every_option() -> None:
     assert _grid([]) == [{}]
     with pytest.raises(SystemExit, match="name=v1,v2"):
         _grid(["learning_rate"])
+
+
+def test_rmse_bar_reports_the_paired_change_per_seed() -> None:
+    from benchmarks.render import _paired_change
+
+    runs = [{"encoder": "gat", "head": head, "seed": seed, "metrics": {"rmse": rmse}}
+            for head, seed, rmse in [("linear", 0, 0.90), ("bounded", 0, 0.89),
+                                     ("linear", 1, 0.92), ("bounded", 1, 0.89),
+                                     ("linear", 2, 0.91), ("bounded", 2, math.nan)]]
+    results = {"seeds": [0, 1, 2], "rating": {"runs": runs}}
+    # seed 2 has no finished bounded run, so only seeds 0 and 1 are paired
+    assert _paired_change(results, "gat") == "; paired change per seed -0.0200 ± 0.0141 over 2 seeds"
+    assert _paired_change(results, "gcn") == ""
