@@ -609,6 +609,8 @@ def _sweep_lines(results: dict[str, Any]) -> list[str]:
     return ["## Embedding-size sweep", "",
             f"Seeds {seeds}; every other hyper-parameter as in the task's config, except "
             f"these sweep overrides: `{results['config']['sweep'].get('overrides', {})}`. "
+            "Every point of an encoder trains for the same number of epochs, so the sweep "
+            "compares sizes at an equal, short budget, not at convergence. "
             "`= main run`: the point is the main table's run, reused.", "",
             *_table(["task", "encoder", "dim", "metric", "train s", "s/epoch",
                      "= main run"], rows), ""]

@@ -76,13 +76,17 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     for point in _grid(args.grid):
         params = {**ex.run_params(block, args.encoder), **point}
-        model = ex.build_model(args.encoder, params, task=args.task,
-                          head=ex.rating_head(args.head, protocol) if args.task == "rating"
-                          else None, seed=args.seed, device=args.device)
+        head = ex.rating_head(args.head, protocol) if args.task == "rating" else None
+        model = ex.build_model(args.encoder, params, task=args.task, head=head, seed=args.seed,
+                               device=args.device)
         if args.task == "ranking":
             model.set_params(validation_metric=protocol["validation_metric"])
         start = time.perf_counter()
-        model.fit(split.train, validation=split.validation)
+        try:
+            model.fit(split.train, validation=split.validation)
+        except FloatingPointError as err:  # gnnrec's "training diverged"
+            print(f"{json.dumps(point)}  diverged: {err}", flush=True)
+            continue
         seconds = time.perf_counter() - start
         scores = [h[metric] for h in model.history_]
         best = better(scores)
