@@ -71,7 +71,6 @@ def make_planted(
     """
     rng = np.random.default_rng(seed)
     n_users = n_clusters * users_per_cluster
-    n_clusters * items_per_cluster
     user_cluster = np.repeat(np.arange(n_clusters), users_per_cluster)
     item_cluster = np.repeat(np.arange(n_clusters), items_per_cluster)
     users, items, ratings, is_test = [], [], [], []
