@@ -26,6 +26,7 @@ from gnnrec.metrics import liked_classification
 __all__ = [
     "RATING_HEADS",
     "build_model",
+    "fit_timed",
     "oversmoothing_curve",
     "pairwise_cosine_distance",
     "popularity_run",
@@ -165,8 +166,13 @@ def _history(model: Recommender) -> list[dict[str, float]]:
     ]
 
 
-def _fit(model: Recommender, data: Data, label: str) -> dict[str, Any]:
-    """Fit with validation; a diverged fit is recorded (``"error"``), not raised."""
+def fit_timed(model: Recommender, data: Data, label: str) -> dict[str, Any]:
+    """Fit with validation and time it; a diverged fit is recorded, not raised.
+
+    Returns ``train_seconds``, ``epochs_run``, ``best_epoch``,
+    ``seconds_per_epoch``, ``history`` and ``error`` (gnnrec's "training
+    diverged" message, or ``None``); ``label`` names the fit in the log.
+    """
     start = time.perf_counter()
     error = None
     try:
@@ -255,7 +261,7 @@ def rating_run(
                         seed=seed, device=device)
     label = f"rating {encoder}/{head} seed {seed}"
     record: dict[str, Any] = {"task": "rating", "encoder": encoder, "head": head, "seed": seed}
-    record.update(_fit(model, data, label))
+    record.update(fit_timed(model, data, label))
     if record["error"] is not None:
         record.update(eval_seconds=None, metrics={}, confusion=None,
                       prediction_histogram=None, true_histogram=None)
@@ -344,7 +350,7 @@ def ranking_run(
     label = label or f"ranking {encoder} seed {seed}"
     record: dict[str, Any] = {"task": "ranking", "encoder": encoder, "seed": seed,
                               "embedding_dim": int(params.get("embedding_dim", 64))}
-    record.update(_fit(model, data, label))
+    record.update(fit_timed(model, data, label))
     if record["error"] is not None:
         record.update(eval_seconds=None, metrics={})
         return record, model

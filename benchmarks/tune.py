@@ -20,7 +20,6 @@ import argparse
 import itertools
 import json
 import logging
-import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -81,13 +80,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                                device=args.device)
         if args.task == "ranking":
             model.set_params(validation_metric=protocol["validation_metric"])
-        start = time.perf_counter()
-        try:
-            model.fit(split.train, validation=split.validation)
-        except FloatingPointError as err:  # gnnrec's "training diverged"
-            print(f"{json.dumps(point)}  diverged: {err}", flush=True)
+        fit = ex.fit_timed(model, split, json.dumps(point))
+        if fit["error"] is not None:
+            print(f"{json.dumps(point)}  diverged: {fit['error']}", flush=True)
             continue
-        seconds = time.perf_counter() - start
+        seconds = fit["train_seconds"]
         scores = [h[metric] for h in model.history_]
         best = better(scores)
         print(f"{json.dumps(point)}  best {metric} {best:.4f} at epoch "
