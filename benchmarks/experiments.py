@@ -119,8 +119,10 @@ def ranking_split(data: Interactions, protocol: dict[str, Any], seed: int) -> Da
     return _as_data(split)
 
 
-def run_params(task_config: dict[str, Any], name: str) -> dict[str, Any]:
-    """The merged hyper-parameters of one encoder (task defaults, then its own block).
+def run_params(
+    task_config: dict[str, Any], name: str, head: str | None = None
+) -> dict[str, Any]:
+    """The merged hyper-parameters of one encoder (task defaults, its block, its head's block).
 
     Parameters
     ----------
@@ -128,13 +130,31 @@ def run_params(task_config: dict[str, Any], name: str) -> dict[str, Any]:
         The ``"rating"`` or ``"ranking"`` block of the config.
     name : str
         Encoder (or baseline) name, e.g. ``"gat"`` or ``"mf"``.
+    head : str, optional
+        Rating head (one of :data:`RATING_HEADS`). The encoder block's
+        ``"per_head"`` entry for it, if any, overrides the encoder's values, so
+        that each head can be tuned on its own. ``None`` ignores ``"per_head"``.
 
     Returns
     -------
     dict
+
+    Raises
+    ------
+    ValueError
+        If ``head`` is not a rating head, or ``"per_head"`` names one that is not.
     """
     params = dict(task_config.get("defaults", {}))
     params.update(task_config.get(name, {}))
+    per_head = params.pop("per_head", {})
+    unknown = set(per_head) - set(RATING_HEADS)
+    if unknown:
+        raise ValueError(f"per_head of {name} names unknown heads {sorted(unknown)}; "
+                         f"expected some of {list(RATING_HEADS)}")
+    if head is not None:
+        if head not in RATING_HEADS:
+            raise ValueError(f"unknown rating head {head!r}; expected one of {list(RATING_HEADS)}")
+        params.update(per_head.get(head, {}))
     return params
 
 

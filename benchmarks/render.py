@@ -14,6 +14,8 @@ from typing import Any
 
 import numpy as np
 
+from benchmarks.experiments import RATING_HEADS, run_params
+
 __all__ = ["aggregate", "bars", "fmt", "render"]
 
 # Published reference numbers quoted by the bars (not measured here).
@@ -651,10 +653,12 @@ def _config_lines(results: dict[str, Any]) -> list[str]:
     for task in ("rating", "ranking"):
         block = cfg[task]
         names = list(block["encoders"]) + (["mf"] if task == "ranking" else [])
+        heads = RATING_HEADS if task == "rating" else (None,)
         for name in names:
-            p = dict(block.get("defaults", {}))
-            p.update(block.get(name, {}))
-            rows.append([task, name, ", ".join(f"{k}={v}" for k, v in sorted(p.items()))])
+            for head in heads:
+                p = run_params(block, name, head)
+                label = f"{name} ({head})" if head else name
+                rows.append([task, label, ", ".join(f"{k}={v}" for k, v in sorted(p.items()))])
     tuning = [f"* {line}" for line in cfg.get("_tuning", [])]
     return ["## Hyper-parameters (from benchmarks/config.json, as run)", "",
             *_table(["task", "model", "parameters"], rows), "",

@@ -73,6 +73,8 @@ def load_config(path: str | os.PathLike[str], *, quick: bool) -> dict[str, Any]:
         for name in names:
             merged = dict(block.get(name, {}))
             merged.update(q["all"])
+            if "per_head" in merged:
+                merged["per_head"] = {h: {**p, **q["all"]} for h, p in merged["per_head"].items()}
             block[name] = merged
     config["sweep"]["dims"] = list(q["sweep_dims"])
     config["sweep"]["overrides"] = {}
@@ -156,8 +158,8 @@ def _rating_part(data: Any, config: dict[str, Any], seeds: list[int], device: st
                          "metrics": ex.constant_rated_items(split, protocol,
                                                             protocol["max_rating"])})
         for encoder in block["encoders"]:
-            params = ex.run_params(block, encoder)
             for head in ex.RATING_HEADS:
+                params = ex.run_params(block, encoder, head)
                 runs.append(ex.rating_run(encoder, head, params, protocol, split,
                                           seed=seed, device=device))
     results["rating"] = {"runs": runs, "constant_predictor": constant}
@@ -207,7 +209,8 @@ def _sweep_part(data: Any, config: dict[str, Any], device: str,
             split = (ex.rating_split if task == "rating" else ex.ranking_split)(
                 data, protocol, seed)
             for encoder in sweep["encoders"]:
-                main_params = ex.run_params(block, encoder)
+                main_params = ex.run_params(block, encoder,
+                                            "bounded" if task == "rating" else None)
                 base = dict(main_params, **sweep.get("overrides", {}).get(encoder, {}))
                 for dim in sweep["dims"]:
                     params = dict(base, embedding_dim=int(dim))

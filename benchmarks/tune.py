@@ -74,7 +74,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     better = min if args.task == "rating" else max
 
     for point in _grid(args.grid):
-        params = {**ex.run_params(block, args.encoder), **point}
+        head_name = args.head if args.task == "rating" else None
+        params = {**ex.run_params(block, args.encoder, head_name), **point}
         head = ex.rating_head(args.head, protocol) if args.task == "rating" else None
         model = ex.build_model(args.encoder, params, task=args.task, head=head, seed=args.seed,
                                device=args.device)

@@ -163,3 +163,33 @@ def test_rmse_bar_reports_the_paired_change_per_seed() -> None:
     # seed 2 has no finished bounded run, so only seeds 0 and 1 are paired
     assert _paired_change(results, "gat") == "; paired change per seed -0.0200 ± 0.0141 over 2 seeds"
     assert _paired_change(results, "gcn") == ""
+
+
+def test_run_params_merges_defaults_encoder_and_per_head_blocks() -> None:
+    from benchmarks.experiments import run_params
+
+    block = {"defaults": {"epochs": 40, "learning_rate": 0.01},
+             "sage": {"epochs": 60, "per_head": {"bounded": {"learning_rate": 0.005}}}}
+    assert run_params(block, "sage", "bounded") == {"epochs": 60, "learning_rate": 0.005}
+    assert run_params(block, "sage", "linear") == {"epochs": 60, "learning_rate": 0.01}
+    assert run_params(block, "sage") == {"epochs": 60, "learning_rate": 0.01}
+    assert run_params(block, "gcn", "bounded") == {"epochs": 40, "learning_rate": 0.01}
+    with pytest.raises(ValueError, match="unknown rating head 'sigmoid'"):
+        run_params(block, "sage", "sigmoid")
+    block["sage"]["per_head"]["dot"] = {}
+    with pytest.raises(ValueError, match=r"per_head of sage names unknown heads \['dot'\]"):
+        run_params(block, "sage", "linear")
+
+
+def test_quick_config_overrides_per_head_values_too(tmp_path: Path) -> None:
+    from benchmarks.experiments import run_params
+    from benchmarks.reproduce import DEFAULT_CONFIG, load_config
+
+    config = json.loads(Path(DEFAULT_CONFIG).read_text(encoding="utf-8"))
+    config["rating"]["sage"]["per_head"] = {"bounded": {"epochs": 80, "learning_rate": 0.005}}
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(config), encoding="utf-8")
+    quick = load_config(path, quick=True)
+    params = run_params(quick["rating"], "sage", "bounded")
+    assert params["epochs"] == config["quick"]["all"]["epochs"]
+    assert params["learning_rate"] == 0.005
