@@ -72,11 +72,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     split = split_fn(data, protocol, args.seed)
     metric = "val_rmse" if args.task == "rating" else f"val_{protocol['validation_metric']}"
     better = min if args.task == "rating" else max
+    head_name = args.head if args.task == "rating" else None
 
     for point in _grid(args.grid):
-        head_name = args.head if args.task == "rating" else None
         params = {**ex.run_params(block, args.encoder, head_name), **point}
-        head = ex.rating_head(args.head, protocol) if args.task == "rating" else None
+        head = ex.rating_head(head_name, protocol) if head_name else None
         model = ex.build_model(args.encoder, params, task=args.task, head=head, seed=args.seed,
                                device=args.device)
         if args.task == "ranking":
