@@ -53,7 +53,11 @@ class GraphRecModel(nn.Module):
 
     def score_pairs(self, z: Tensor, users: Tensor, items: Tensor) -> Tensor:
         """Head outputs for ``(users[k], items[k])`` given node embeddings ``z``."""
-        return self.head(z[users], z[self.num_users + items], users, items)
+        # index_select, not z[users]: its backward (index_add_) is deterministic
+        # on CPU and twice as fast as advanced indexing's (index_put_).
+        return self.head(
+            z.index_select(0, users), z.index_select(0, self.num_users + items), users, items
+        )
 
     @torch.no_grad()
     def fold_in(

@@ -123,9 +123,9 @@ class Recommender:
         ``"auto"`` uses CUDA when available.
     random_state : int, optional
         Seed of initialisation, batching and sampling. The same seed gives
-        identical predictions on CPU with one torch thread; with several,
-        summation order can vary and results may differ in the last digits
-        (see the user guide's *Reproducibility*).
+        bit-identical predictions on CPU at a given number of torch threads;
+        on GPU results may differ in the last digits (see the user guide's
+        *Reproducibility*).
     verbose : bool, default False
         Show a progress bar (tqdm, if installed) and log each epoch.
 

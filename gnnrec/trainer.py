@@ -148,9 +148,11 @@ class Trainer:
         assert self.sampler is not None
         neg = self.sampler.sample(users, self.num_negatives, generator=self.generator)
         u = model.num_users
-        z_user = z[users]
-        pos_score = model.head(z_user, z[u + items], users, items)
-        neg_score = model.head.score_candidates(z_user, z[u + neg], users, neg)
+        # index_select: a deterministic backward on CPU (see GraphRecModel.score_pairs)
+        z_user = z.index_select(0, users)
+        z_neg = z.index_select(0, (u + neg).reshape(-1)).view(*neg.shape, -1)
+        pos_score = model.head(z_user, z.index_select(0, u + items), users, items)
+        neg_score = model.head.score_candidates(z_user, z_neg, users, neg)
         loss = bpr_loss(pos_score, neg_score)
         # LightGCN's penalty on the layer-0 rows of the batch; each positive's
         # negatives together weigh as much as one item.

@@ -51,9 +51,11 @@ class _CSRGATConv(GATConv):
         h = self.lin(x).view(-1, heads, width)
         score_src = (h * self.att_src).sum(dim=-1)
         score_dst = (h * self.att_dst).sum(dim=-1)
-        # pattern rows are destinations: entry (i, j) is the edge j -> i
+        # pattern rows are destinations: entry (i, j) is the edge j -> i. index_select
+        # has a deterministic CPU backward, unlike advanced indexing.
         alpha = F.leaky_relu(
-            score_src[pattern.cols] + score_dst[pattern.rows], self.negative_slope
+            score_src.index_select(0, pattern.cols) + score_dst.index_select(0, pattern.rows),
+            self.negative_slope,
         )
         alpha = softmax(alpha, pattern.rows, num_nodes=pattern.size)
         alpha = F.dropout(alpha, p=self.dropout, training=self.training)
