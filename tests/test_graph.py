@@ -59,14 +59,15 @@ def test_csr_propagation_equals_dense(normalization: str) -> None:
     assert g.adjacency(normalization) is adj  # type: ignore[arg-type]  # built once
 
 
+@pytest.mark.parametrize("width", [4, 150])  # 150: three column blocks, the last partial
 @pytest.mark.parametrize("normalization", ["sym", "sym_self_loops", "mean"])
-def test_spmm_gradient_equals_dense_gradient(normalization: str) -> None:
+def test_spmm_gradient_equals_dense_gradient(normalization: str, width: int) -> None:
     g = random_graph(seed=1)
     adj = g.adjacency(normalization)  # type: ignore[arg-type]
     dense = dense_normalised(g, normalization).float()
     gen = torch.Generator().manual_seed(1)
-    x0 = torch.randn(g.num_nodes, 4, generator=gen)
-    w = torch.randn(g.num_nodes, 4, generator=gen)  # a non-trivial upstream gradient
+    x0 = torch.randn(g.num_nodes, width, generator=gen)
+    w = torch.randn(g.num_nodes, width, generator=gen)  # a non-trivial upstream gradient
 
     x_sparse = x0.clone().requires_grad_()
     (spmm(adj, spmm(adj, x_sparse)) * w).sum().backward()
@@ -74,6 +75,13 @@ def test_spmm_gradient_equals_dense_gradient(normalization: str) -> None:
     (dense @ (dense @ x_dense) * w).sum().backward()
     assert x_sparse.grad is not None and x_dense.grad is not None
     torch.testing.assert_close(x_sparse.grad, x_dense.grad, rtol=1e-5, atol=1e-6)
+
+
+def test_wide_spmm_is_bit_identical_to_one_sparse_product() -> None:
+    # wide inputs are multiplied in column blocks on CPU; each entry keeps its summation order
+    adj = random_graph(seed=2, n_users=40, n_items=60, n_edges=400).adjacency("sym")
+    x = torch.randn(adj.size(1), 200, generator=torch.Generator().manual_seed(2))
+    assert torch.equal(spmm(adj, x), torch.sparse.mm(adj, x))
 
 
 def test_spmm_on_foreign_sparse_matrix_falls_back_to_autograd() -> None:
@@ -130,11 +138,12 @@ def test_sparsity_pattern_sums_duplicate_entries() -> None:
         SparsityPattern.from_scipy(sp.csr_matrix((2, 3)))
 
 
-def test_spmm_values_gradients_equal_dense_gradients() -> None:
+@pytest.mark.parametrize("width", [3, 130])
+def test_spmm_values_gradients_equal_dense_gradients(width: int) -> None:
     g = random_graph(seed=3)
     pattern = g.sparsity_pattern()
     gen = torch.Generator().manual_seed(4)
-    heads, width = 2, 3
+    heads = 2
     v0 = torch.rand(pattern.nnz, heads, generator=gen)
     x0 = torch.randn(g.num_nodes, heads, width, generator=gen)
     w = torch.randn(g.num_nodes, heads, width, generator=gen)
