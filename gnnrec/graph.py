@@ -6,7 +6,8 @@ Normalised adjacency matrices are built once per fit as CSR tensors with
 32-bit indices and reused by every training step; :func:`spmm` multiplies by
 them with a hand-written backward pass that reuses the transposed matrix
 instead of letting autograd transpose the sparse matrix on every step
-(about 7× faster on CPU for a symmetric matrix). Attention layers, whose
+(about 7× faster on CPU for a symmetric matrix), and splits inputs wider than
+64 columns into cache-sized blocks on CPU. Attention layers, whose
 matrix values change on every step, use :func:`spmm_values` over a fixed
 :class:`SparsityPattern` instead.
 """
@@ -51,10 +52,11 @@ def _csr_mm(adj: Tensor, x: Tensor) -> Tensor:
 
     A CPU sparse product gathers one row of ``x`` per non-zero, so it slows
     down sharply once ``x`` no longer fits in cache: on ML-1M's graph
-    (10k nodes, 2M non-zeros) a 512-column product takes 2.9x as long as
-    eight 64-column ones. Every output entry is still summed in the same
-    order, so the result is bit-identical. Not differentiable: callers that
-    need gradients go through :class:`_SpMM` or :class:`_SpMMValues`.
+    (10k nodes, 2M non-zeros, 2 threads) one 512-column product took 424 ms
+    and eight 64-column ones 148 ms. Every output entry is still summed in
+    the same order, so the result is bit-identical. Not differentiable:
+    callers that need gradients go through :class:`_SpMM` or
+    :class:`_SpMMValues`.
     """
     width = x.size(1)
     if x.device.type != "cpu" or width <= _CPU_COLUMN_BLOCK:
