@@ -28,7 +28,7 @@ from gnnrec.graph import BipartiteGraph
 __all__ = ["main"]
 
 
-def _best_of(step: Callable[[], None], repeat: int) -> float:
+def _best_of(step: Callable[[], object], repeat: int) -> float:
     step()  # warm-up
     times = []
     for _ in range(repeat):

@@ -51,12 +51,14 @@ def _csr_mm(adj: Tensor, x: Tensor) -> Tensor:
     """``torch.sparse.mm(adj, x)``, computed in column blocks of ``x`` on CPU.
 
     A CPU sparse product gathers one row of ``x`` per non-zero, so it slows
-    down sharply once ``x`` no longer fits in cache: on ML-1M's graph
-    (10k nodes, 2M non-zeros, 2 threads) one 512-column product took 424 ms
-    and eight 64-column ones 148 ms. Every output entry is still summed in
-    the same order, so the result is bit-identical. Not differentiable:
-    callers that need gradients go through :class:`_SpMM` or
-    :class:`_SpMMValues`.
+    down sharply, and erratically, once ``x`` no longer fits in cache. On
+    ML-1M's graph (10k nodes, 2M non-zeros, 2 threads) one 512-column
+    product took 195–460 ms in repeated runs and eight 64-column ones
+    131–173 ms; at 128–256 columns blocks ranged from 0.8x to 1.8x the speed
+    of one product (``python -m benchmarks.spmm_blocks --dataset ml-1m``).
+    Every output entry is still summed in the same order, so the result is
+    bit-identical. Not differentiable: callers that need gradients go
+    through :class:`_SpMM` or :class:`_SpMMValues`.
     """
     width = x.size(1)
     if x.device.type != "cpu" or width <= _CPU_COLUMN_BLOCK:

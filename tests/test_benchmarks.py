@@ -193,3 +193,15 @@ def test_quick_config_overrides_per_head_values_too(tmp_path: Path) -> None:
     params = run_params(quick["rating"], "sage", "bounded")
     assert params["epochs"] == config["quick"]["all"]["epochs"]
     assert params["learning_rate"] == 0.005
+
+
+def test_layer_and_product_timers_run_on_a_tiny_graph(capsys: pytest.CaptureFixture[str]) -> None:
+    from benchmarks import gat_layer, spmm_blocks
+
+    tiny = ["--users", "30", "--items", "20", "--edges", "200", "--repeat", "1"]
+    assert spmm_blocks.main([*tiny, "--widths", "8", "150", "--threads", "1"]) == 0
+    rows = capsys.readouterr().out.splitlines()[2:]
+    assert [row.split()[0] for row in rows] == ["8", "150"]
+    assert all(row.endswith("True") for row in rows)  # blocks are bit-identical
+    assert gat_layer.main([*tiny, "--width", "8", "--heads", "2"]) == 0
+    assert "max |output difference|" in capsys.readouterr().out
