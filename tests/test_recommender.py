@@ -91,15 +91,16 @@ def test_same_seed_is_bitwise_identical_and_other_seeds_differ(small_implicit: I
     assert [h["loss"] for h in fits[0].history_] == [h["loss"] for h in fits[1].history_]
 
 
-@pytest.mark.parametrize("task", ["rating", "ranking"])
-def test_same_seed_is_bitwise_identical_with_several_threads(task: str) -> None:
+@pytest.mark.parametrize(("encoder", "task"),
+                         [("sage", "rating"), ("sage", "ranking"), ("gat", "ranking")])
+def test_same_seed_is_bitwise_identical_with_several_threads(encoder: str, task: str) -> None:
     # large enough batches that CPU kernels split their work between threads;
     # advanced-indexing gathers made two such fits differ in the last digits
     data = make_ratings(n_users=1500, n_items=400, per_user=20, seed=0)
     threads = torch.get_num_threads()
     torch.set_num_threads(2)
     try:
-        fits = [Recommender(encoder="sage", task=task, embedding_dim=64, epochs=2,
+        fits = [Recommender(encoder=encoder, task=task, embedding_dim=64, epochs=2,
                             batch_size=16384, device="cpu", random_state=0).fit(data)
                 for _ in range(2)]
     finally:
