@@ -676,7 +676,8 @@ def _env_lines(results: dict[str, Any]) -> list[str]:
     return [
         "## Environment",
         "",
-        f"* Command: `{env['command']}`",
+        f"* Command: `{env['command']}`"
+        + (f" at git commit {env['git']}" if env.get("git") else ""),
         f"* Started {results['started']}; wall time per part: "
         + ", ".join(f"{k} {s:.0f} s" for k, s in wall.items()),
         f"* Hardware: {env['cpu']}, {env['cores']} cores (torch threads {env['torch_threads']}), "

@@ -22,6 +22,7 @@ import math
 import os
 import platform
 import shlex
+import subprocess
 import sys
 import time
 from collections.abc import Sequence
@@ -102,8 +103,29 @@ def _version(dist: str) -> str:
         return "not installed"
 
 
+def _git_revision() -> str | None:
+    """The checked-out commit, marked when tracked code differs from it.
+
+    Changes under ``benchmarks/results`` (this command's own outputs) do not
+    count. ``None`` outside a git checkout or without git.
+    """
+    root = Path(__file__).resolve().parents[1]
+
+    def git(*args: str) -> str:
+        return subprocess.run(["git", *args], cwd=root, capture_output=True, text=True,
+                              check=True).stdout.strip()
+
+    try:
+        commit = git("rev-parse", "HEAD")
+        changed = git("status", "--porcelain", "--untracked-files=no", "--", ".",
+                      ":(exclude)benchmarks/results")
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return commit + (" with uncommitted changes" if changed else "")
+
+
 def environment(device: str) -> dict[str, Any]:
-    """Hardware, library versions and the exact command line.
+    """Hardware, library versions, the code's git commit and the exact command line.
 
     Parameters
     ----------
@@ -133,6 +155,7 @@ def environment(device: str) -> dict[str, Any]:
             "scipy": _version("scipy"),
             "gnnrec": gnnrec.__version__,
         },
+        "git": _git_revision(),
         "command": "python -m benchmarks.reproduce " + shlex.join(sys.argv[1:]),
     }
 

@@ -65,7 +65,9 @@ def test_quick_benchmark_runs_end_to_end(tmp_path: Path) -> None:
         assert key in results, key
     assert results["quick"] is True
     env = results["environment"]
-    assert {"cpu", "cores", "gpu", "versions", "command"} <= set(env)
+    assert {"cpu", "cores", "gpu", "versions", "git", "command"} <= set(env)
+    if (ROOT / ".git").exists():
+        assert f"at git commit {env['git']}" in page.read_text()
     assert {"python", "torch", "torch_geometric", "numpy", "scipy", "gnnrec"} <= set(
         env["versions"])
 
@@ -205,3 +207,14 @@ def test_layer_and_product_timers_run_on_a_tiny_graph(capsys: pytest.CaptureFixt
     assert all(row.endswith("True") for row in rows)  # blocks are bit-identical
     assert gat_layer.main([*tiny, "--width", "8", "--heads", "2"]) == 0
     assert "max |output difference|" in capsys.readouterr().out
+
+
+def test_git_revision_names_the_checked_out_commit() -> None:
+    from benchmarks.reproduce import _git_revision
+
+    if not (ROOT / ".git").exists():
+        pytest.skip("not a git checkout")
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True,
+                          text=True, check=True).stdout.strip()
+    revision = _git_revision()
+    assert revision is not None and revision.split()[0] == head
