@@ -13,7 +13,7 @@ import logging
 import math
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import torch
@@ -159,7 +159,13 @@ def run_params(
 
 
 def build_model(
-    encoder: str, params: dict[str, Any], *, task: str, head: Any, seed: int, device: str
+    encoder: str,
+    params: dict[str, Any],
+    *,
+    task: Literal["rating", "ranking"],
+    head: Any,
+    seed: int,
+    device: str,
 ) -> Recommender:
     """An unfitted :class:`gnnrec.Recommender` for one encoder (or ``"mf"``) and its parameters."""
     enc: Any = encoder
@@ -178,7 +184,7 @@ def build_model(
     )
 
 
-def _history(model: Recommender) -> list[dict[str, float]]:
+def _history(model: Recommender) -> list[dict[str, float | None]]:
     return [
         {k: (None if isinstance(v, float) and not math.isfinite(v) else float(v))
          for k, v in rec.items()}
@@ -202,7 +208,7 @@ def fit_timed(model: Recommender, data: Data, label: str) -> dict[str, Any]:
         logger.warning("%s: %s", label, error)
     train_seconds = time.perf_counter() - start
     history = _history(model) if hasattr(model, "history_") else []
-    epoch_seconds = [h["seconds"] for h in history if h.get("seconds") is not None]
+    epoch_seconds = [s for h in history if (s := h.get("seconds")) is not None]
     out = {
         "train_seconds": train_seconds,
         "epochs_run": len(history),

@@ -138,6 +138,7 @@ def bars(results: dict[str, Any]) -> list[dict[str, Any]]:
         ``N/A`` (not run, or an ML-1M bar on another data set).
     """
     out: list[dict[str, Any]] = []
+    ok: bool | None
     on_bar_data = results["dataset"] == _BAR_DATASET
     rating = aggregate(results["rating"]["runs"], ("encoder", "head")) if "rating" in results else {}
     encoders = sorted({g[0] for g in rating})

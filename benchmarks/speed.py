@@ -306,10 +306,11 @@ def main(argv: list[str] | None = None) -> int:
     evaluator = FullRankingEvaluator(split.train, split.test, k=20, metrics=("recall", "ndcg"))
 
     gnn: dict[str, Any] = {}
-    for run, settings, budget in (
+    runs: list[tuple[str, dict[str, Any], float]] = [
         ("default", {}, args.budget),
         ("reference", REFERENCE, float("inf")),
-    ):
+    ]
+    for run, settings, budget in runs:
         extra = {"epochs": args.reference_epochs} if run == "reference" else {}
         model = Recommender(**settings, **extra, random_state=args.seed)
         model._prepare_fit(split.train)
