@@ -391,13 +391,16 @@ class Recommender:
                     "without ratings"
                 )
             lo, hi = self.rating_range_ or (params["min_rating"], params["max_rating"])
-            head_spec = type(head_spec)(
-                **{
-                    **params,
-                    "min_rating": lo if params["min_rating"] is None else params["min_rating"],
-                    "max_rating": hi if params["max_rating"] is None else params["max_rating"],
-                }
-            )
+            lo = lo if params["min_rating"] is None else params["min_rating"]
+            hi = hi if params["max_rating"] is None else params["max_rating"]
+            if params["loss"] == "cross_entropy" and self.rating_range_ is not None:
+                r_lo, r_hi = self.rating_range_
+                if r_lo < lo or r_hi > hi:
+                    raise ValueError(
+                        f"BoundedSigmoidHead(loss='cross_entropy') needs every training rating "
+                        f"in its range [{lo}, {hi}]; the ratings span [{r_lo}, {r_hi}]"
+                    )
+            head_spec = type(head_spec)(**{**params, "min_rating": lo, "max_rating": hi})
         head = build_head(head_spec, **sizes)
         return GraphRecModel(self.n_users_, self.n_items_, self.embedding_dim, encoder, head)
 

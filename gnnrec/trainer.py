@@ -12,7 +12,7 @@ import torch
 
 from gnnrec.data.sampling import NegativeSampler
 from gnnrec.graph import BipartiteGraph
-from gnnrec.losses import bpr_loss, l2_penalty_by_count, mse_loss
+from gnnrec.losses import bpr_loss, l2_penalty_by_count
 from gnnrec.model import GraphRecModel
 
 __all__ = ["EpochStats", "Trainer"]
@@ -60,7 +60,8 @@ class Trainer:
     ratings : numpy.ndarray of float, optional
         Targets for ``task="rating"``.
     task : {"rating", "ranking"}
-        MSE on ratings, or BPR over sampled negatives.
+        The head's :meth:`~gnnrec.heads.Head.rating_loss` on ratings (MSE unless
+        the head chooses otherwise), or BPR over sampled negatives.
     batch_size : int
     learning_rate : float
         Adam's learning rate.
@@ -141,7 +142,7 @@ class Trainer:
         if self.task == "rating":
             assert self.ratings is not None
             pred = model.score_pairs(z, users, items)
-            loss = mse_loss(pred, self.ratings[batch])
+            loss = model.head.rating_loss(pred, self.ratings[batch])
             counts = self._node_counts(users, items)
             reg = l2_penalty_by_count(ego, counts, batch_size=len(batch))
             return loss + self.weight_decay * reg, pred.detach()

@@ -140,6 +140,24 @@ def test_get_set_params_with_nested_head() -> None:
         Recommender(head="bounded_sigmoid").set_params(head__max_rating=10)
 
 
+def test_cross_entropy_loss_fits_in_range_and_checks_the_ratings(
+    small_rated: Interactions, fast: dict
+) -> None:
+    model = Recommender(head=BoundedSigmoidHead(loss="cross_entropy"), **fast).fit(small_rated)
+    pred = model.predict(small_rated.user_ids[small_rated.users],
+                         small_rated.item_ids[small_rated.items])
+    lo, hi = model.rating_range_
+    assert np.isfinite(pred).all() and (pred >= lo).all() and (pred <= hi).all()
+    losses = [h["loss"] for h in model.history_]
+    assert losses[-1] < losses[0]
+    narrow = BoundedSigmoidHead(lo + 1, hi, loss="cross_entropy")
+    with pytest.raises(ValueError, match=r"needs every training rating in its range \[.*the "
+                                         r"ratings span"):
+        Recommender(head=narrow, **fast).fit(small_rated)
+    # the squared error has no such need
+    Recommender(head=BoundedSigmoidHead(lo + 1, hi), **fast).fit(small_rated)
+
+
 def test_nested_head_param_takes_effect_at_fit(small_rated: Interactions, fast: dict) -> None:
     model = Recommender(head=BoundedSigmoidHead(1, 5), **fast).set_params(head__max_rating=10)
     model.fit(small_rated)

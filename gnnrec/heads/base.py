@@ -9,6 +9,7 @@ import torch
 from torch import Tensor
 
 from gnnrec._registry import Configurable, Registry, _reset_children
+from gnnrec.losses import mse_loss
 
 __all__ = ["Head", "build_head", "list_heads", "register_head", "resolve_head"]
 
@@ -20,7 +21,8 @@ class Head(Configurable):
 
     Subclasses implement :meth:`forward` for pairs and may override
     :meth:`score_all` with a faster all-items version (the default evaluates
-    :meth:`forward` on every pair in chunks).
+    :meth:`forward` on every pair in chunks), and :meth:`rating_loss` with a
+    loss suited to their outputs (the default is the squared error).
 
     Parameters
     ----------
@@ -131,6 +133,23 @@ class Head(Configurable):
                 ).view(b, n_i)
             )
         return torch.cat(rows) if rows else user_emb.new_empty((0, n_i))
+
+    def rating_loss(self, pred: Tensor, target: Tensor) -> Tensor:
+        """The training loss of the rating task: :func:`~gnnrec.losses.mse_loss`.
+
+        Parameters
+        ----------
+        pred : torch.Tensor
+            This head's outputs for a batch of pairs, shape ``(batch,)``.
+        target : torch.Tensor
+            Their true ratings, shape ``(batch,)``.
+
+        Returns
+        -------
+        torch.Tensor
+            A scalar.
+        """
+        return mse_loss(pred, target)
 
     def reset_parameters(self) -> None:
         """Re-initialise all learnable parameters."""

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import math
-from typing import Any, cast
+from typing import Any, Literal, cast
 
 import torch
 from torch import Tensor, nn
 from torch_geometric.nn import MLP
 
 from gnnrec.heads.base import HEADS, Head, register_head
+from gnnrec.losses import mse_loss, rating_cross_entropy_loss
 
 __all__ = ["BoundedSigmoidHead", "DotHead", "LinearHead", "MLPHead"]
 
@@ -229,6 +230,11 @@ class BoundedSigmoidHead(Head):
     bias : bool, default True
         Whether the inner head has user, item and global biases. The global
         bias starts at the logit of the mean training rating.
+    loss : {"mse", "cross_entropy"}, default "mse"
+        The rating task's training loss (:meth:`rating_loss`): the squared
+        error, or :func:`~gnnrec.losses.rating_cross_entropy_loss`, whose
+        gradient does not fade as the sigmoid saturates. Both are minimised by
+        the mean rating of a pair.
     """
 
     def __init__(
@@ -242,12 +248,16 @@ class BoundedSigmoidHead(Head):
         *,
         base: str | type = "dot",
         bias: bool = True,
+        loss: Literal["mse", "cross_entropy"] = "mse",
     ) -> None:
         super().__init__(in_channels, num_users, num_items, target_mean)
         self.min_rating = min_rating
         self.max_rating = max_rating
         self.base = base
         self.bias = bias
+        if loss not in ("mse", "cross_entropy"):
+            raise ValueError(f"loss must be 'mse' or 'cross_entropy', got {loss!r}")
+        self.loss = loss
         if min_rating is not None and max_rating is not None:
             if not (math.isfinite(min_rating) and math.isfinite(max_rating)):
                 raise ValueError("min_rating and max_rating must be finite")
@@ -284,6 +294,15 @@ class BoundedSigmoidHead(Head):
         self, user_emb: Tensor, item_emb: Tensor, users: Tensor | None, items: Tensor
     ) -> Tensor:
         return self._squash(self.scorer(user_emb, item_emb, users, items))
+
+    def rating_loss(self, pred: Tensor, target: Tensor) -> Tensor:
+        """The squared error, or the scaled cross-entropy when ``loss="cross_entropy"``."""
+        if self.loss == "mse":
+            return mse_loss(pred, target)
+        if self.output_range is None:
+            raise RuntimeError("BoundedSigmoidHead needs min_rating and max_rating")
+        lo, hi = self.output_range
+        return rating_cross_entropy_loss(pred, target, lo, hi, mean_rating=self.target_mean)
 
     def score_candidates(
         self, user_emb: Tensor, item_emb: Tensor, users: Tensor | None, items: Tensor

@@ -22,6 +22,7 @@ from gnnrec.heads import (
     resolve_head,
 )
 from gnnrec.heads.base import HEADS
+from gnnrec.losses import mse_loss, rating_cross_entropy_loss
 
 D, N_USERS, N_ITEMS = 4, 5, 6
 SIZES = {"in_channels": D, "num_users": N_USERS, "num_items": N_ITEMS, "target_mean": 3.0}
@@ -107,6 +108,8 @@ def test_bounded_head_initial_global_bias_is_logit_of_mean() -> None:
         ({"min_rating": 1, "max_rating": float("inf")}, ValueError, "finite"),
         ({"min_rating": 1, "max_rating": 5, "base": "bounded_sigmoid"}, TypeError, "unbounded Head"),
         ({"min_rating": 1, "max_rating": 5, "base": "nope"}, ValueError, "unknown head 'nope'"),
+        ({"min_rating": 1, "max_rating": 5, "loss": "mae"}, ValueError,
+         "loss must be 'mse' or 'cross_entropy', got 'mae'"),
     ],
 )
 def test_bounded_head_invalid_arguments(kwargs: dict, error: type, pattern: str) -> None:
@@ -118,6 +121,20 @@ def test_bounded_head_without_range_fails_clearly() -> None:
     head = BoundedSigmoidHead(**SIZES)
     with pytest.raises(RuntimeError, match=r"needs min_rating and max_rating"):
         head(torch.zeros(1, D), torch.zeros(1, D), torch.tensor([0]), torch.tensor([0]))
+    with pytest.raises(RuntimeError, match=r"needs min_rating and max_rating"):
+        BoundedSigmoidHead(**SIZES, loss="cross_entropy").rating_loss(
+            torch.ones(1), torch.ones(1))
+
+
+def test_rating_loss_of_each_head() -> None:
+    pred, target = torch.tensor([1.5, 4.5]), torch.tensor([1.0, 5.0])
+    for head in (LinearHead(**SIZES), BoundedSigmoidHead(1, 5, **SIZES)):
+        torch.testing.assert_close(head.rating_loss(pred, target), mse_loss(pred, target))
+    head = BoundedSigmoidHead(1, 5, **SIZES, loss="cross_entropy")
+    torch.testing.assert_close(
+        head.rating_loss(pred, target),
+        rating_cross_entropy_loss(pred, target, 1, 5, mean_rating=SIZES["target_mean"]),
+    )
 
 
 # --------------------------------------------------------------------------- all heads
@@ -167,7 +184,9 @@ def test_build_head_is_fresh_and_sized() -> None:
     built = build_head(spec, **SIZES)
     assert built is not spec and isinstance(built, BoundedSigmoidHead)
     assert (built.in_channels, built.num_users, built.output_range) == (D, N_USERS, (1.0, 5.0))
-    assert built.get_params() == {"min_rating": 1, "max_rating": 5, "base": "dot", "bias": False}
+    assert built.get_params() == {
+        "min_rating": 1, "max_rating": 5, "base": "dot", "bias": False, "loss": "mse"
+    }
 
 
 def test_set_params_then_rebuild_uses_new_values() -> None:
