@@ -239,13 +239,17 @@ def rating_head(name: str, protocol: dict[str, Any]) -> LinearHead | BoundedSigm
     """The rating head called ``name``.
 
     ``LinearHead()`` for ``"linear"``; for ``"bounded"``,
-    ``BoundedSigmoidHead(min_rating, max_rating, base="linear")`` with the
-    protocol's rating range.
+    ``BoundedSigmoidHead(min_rating, max_rating, base="linear", loss=bounded_loss)``
+    with the protocol's rating range and training loss (``"mse"`` when the
+    protocol names none).
     """
     if name == "linear":
         return LinearHead()
     return BoundedSigmoidHead(
-        float(protocol["min_rating"]), float(protocol["max_rating"]), base="linear"
+        float(protocol["min_rating"]),
+        float(protocol["max_rating"]),
+        base="linear",
+        loss=protocol.get("bounded_loss", "mse"),
     )
 
 

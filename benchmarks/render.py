@@ -448,7 +448,11 @@ def _protocol_lines(results: dict[str, Any]) -> list[str]:
         "validation set for early stopping on validation RMSE (the best epoch's weights are "
         "kept). Metrics on the test ratings: RMSE, MAE, share of predictions outside "
         f"[{rp['min_rating']:g}, {rp['max_rating']:g}], max |prediction|, and the *liked* "
-        f"class (rating ≥ {t:g}) precision/recall/F1 of thresholded predictions.",
+        f"class (rating ≥ {t:g}) precision/recall/F1 of thresholded predictions. "
+        "The two heads: `LinearHead()` (unbounded, trained on the squared error) and "
+        f"`BoundedSigmoidHead({rp['min_rating']:g}, {rp['max_rating']:g}, base=\"linear\", "
+        f"loss=\"{rp.get('bounded_loss', 'mse')}\")`; both have user, item and global "
+        "biases.",
         f"* **Ranking task**: all ratings as implicit positives; per user, a seeded random "
         f"{kp['test_size']:.0%} of the user's interactions go to test and "
         f"{kp['validation_size']:.1%} of the rest to validation (≈ 80/10/10); every item of "
@@ -663,8 +667,9 @@ def _config_lines(results: dict[str, Any]) -> list[str]:
     tuning = [f"* {line}" for line in cfg.get("_tuning", [])]
     return ["## Hyper-parameters (from benchmarks/config.json, as run)", "",
             *_table(["task", "model", "parameters"], rows), "",
-            "Chosen on the validation set of seed 0 only (`python -m benchmarks.tune`), within "
-            "the time budget; the grids that were compared:" if tuning else "",
+            "Chosen on validation sets only (`python -m benchmarks.tune`; seed 0, or seeds 0-2 "
+            "where the line says so), within the time budget; the grids that were compared:"
+            if tuning else "",
             *tuning, "",
             "GAT is the slowest encoder (attention over every edge, each step); it gets a "
             "smaller epoch budget and larger batches where the config says so.", ""]
