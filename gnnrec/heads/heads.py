@@ -282,10 +282,13 @@ class BoundedSigmoidHead(Head):
         p = min(max((self.target_mean - lo) / (hi - lo), 1e-3), 1 - 1e-3)
         return math.log(p / (1 - p))
 
-    def _squash(self, score: Tensor) -> Tensor:
+    def _range(self) -> tuple[float, float]:
         if self.output_range is None:
             raise RuntimeError("BoundedSigmoidHead needs min_rating and max_rating")
-        lo, hi = self.output_range
+        return self.output_range
+
+    def _squash(self, score: Tensor) -> Tensor:
+        lo, hi = self._range()
         # the clamp only removes float rounding (lo + (hi - lo) * 1 can exceed hi by
         # one ulp); it passes the sigmoid's gradient through everywhere inside.
         return (lo + (hi - lo) * torch.sigmoid(score)).clamp(lo, hi)
@@ -299,9 +302,7 @@ class BoundedSigmoidHead(Head):
         """The squared error, or the scaled cross-entropy when ``loss="cross_entropy"``."""
         if self.loss == "mse":
             return mse_loss(pred, target)
-        if self.output_range is None:
-            raise RuntimeError("BoundedSigmoidHead needs min_rating and max_rating")
-        lo, hi = self.output_range
+        lo, hi = self._range()
         return rating_cross_entropy_loss(pred, target, lo, hi, mean_rating=self.target_mean)
 
     def score_candidates(
