@@ -20,7 +20,8 @@ import torch
 from torch import Tensor, nn
 
 from gnnrec._version import __version__
-from gnnrec.data.interactions import Interactions, _lookup
+from gnnrec.data.interactions import Interactions
+from gnnrec.data.vocab import IdMap
 from gnnrec.encoders import build_encoder
 from gnnrec.encoders.base import ENCODERS
 from gnnrec.evaluation import FullRankingEvaluator, rating_metrics
@@ -526,10 +527,10 @@ class Recommender:
         )
 
     def _user_index(self, ids: Any, missing: Literal["raise", "ignore"] = "raise") -> np.ndarray:
-        return _lookup(self.user_ids_, ids, "user", missing)
+        return IdMap(self.user_ids_).index(ids, unknown=missing, kind="user")
 
     def _item_index(self, ids: Any, missing: Literal["raise", "ignore"] = "raise") -> np.ndarray:
-        return _lookup(self.item_ids_, ids, "item", missing)
+        return IdMap(self.item_ids_).index(ids, unknown=missing, kind="item")
 
     @torch.no_grad()
     def _predict_index(self, users: np.ndarray, items: np.ndarray) -> np.ndarray:

@@ -124,7 +124,9 @@ def test_index_lookup_unknown_ids() -> None:
     with pytest.raises(KeyError, match=r"unknown item id.*99"):
         data.item_index([99])
     # a string queried in an integer id space is unknown, not a crash
-    assert data.item_index(["1"], missing="ignore").tolist() == [-1]
-    assert data.user_index(["a", "zz"], missing="ignore").tolist() == [0, -1]
-    with pytest.raises(ValueError, match=r"missing must be"):
-        data.user_index("a", missing="nan")  # type: ignore[arg-type]
+    assert data.item_index(["1"], unknown="ignore").tolist() == [-1]
+    assert data.user_index(["a", "zz"], unknown="ignore").tolist() == [0, -1]
+    with pytest.raises(ValueError, match=r"unknown must be one of 'raise', 'ignore', got 'nan'"):
+        data.user_index("a", unknown="nan")  # type: ignore[arg-type]
+    with pytest.warns(FutureWarning, match="missing= is deprecated"):
+        assert data.item_index([99], missing="ignore").tolist() == [-1]

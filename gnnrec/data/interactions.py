@@ -8,10 +8,13 @@ on it and evaluated against it.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, Literal
+import warnings
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 import numpy as np
 import scipy.sparse as sp
+
+from gnnrec.data.vocab import IdMap, Unknown
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -401,21 +404,35 @@ class Interactions:
         )
 
     # ------------------------------------------------------------------ id mapping
-    def user_index(self, ids: Any, *, missing: Literal["raise", "ignore"] = "raise") -> np.ndarray:
+    @property
+    def user_map(self) -> IdMap:
+        """The user vocabulary (external ids <-> indices)."""
+        return IdMap(self._user_ids)
+
+    @property
+    def item_map(self) -> IdMap:
+        """The item vocabulary (external ids <-> indices)."""
+        return IdMap(self._item_ids)
+
+    def user_index(self, ids: Any, *, unknown: Unknown = "raise", missing: Any = None) -> np.ndarray:
         """Map external user ids to indices.
 
         Parameters
         ----------
         ids : scalar or array-like
-        missing : {"raise", "ignore"}
+        unknown : {"raise", "ignore"}, default "raise"
             ``"raise"`` raises :class:`KeyError` naming the unknown ids;
-            ``"ignore"`` returns ``-1`` for them.
+            ``"ignore"`` returns ``-1`` for them (see :mod:`gnnrec.data.vocab`).
+        missing : {"raise", "ignore"}, optional
+            Deprecated name of ``unknown``.
         """
-        return _lookup(self._user_ids, ids, "user", missing)
+        unknown = _renamed_missing(missing, unknown, "Interactions.user_index")
+        return self.user_map.index(ids, unknown=unknown, kind="user")
 
-    def item_index(self, ids: Any, *, missing: Literal["raise", "ignore"] = "raise") -> np.ndarray:
+    def item_index(self, ids: Any, *, unknown: Unknown = "raise", missing: Any = None) -> np.ndarray:
         """Map external item ids to indices (see :meth:`user_index`)."""
-        return _lookup(self._item_ids, ids, "item", missing)
+        unknown = _renamed_missing(missing, unknown, "Interactions.item_index")
+        return self.item_map.index(ids, unknown=unknown, kind="item")
 
     # ------------------------------------------------------------------ derived data
     def subset(self, rows: np.ndarray) -> Interactions:
@@ -474,34 +491,13 @@ class Interactions:
         )
 
 
-def _lookup(sorted_ids: np.ndarray, ids: Any, kind: str, missing: str) -> np.ndarray:
-    if missing not in ("raise", "ignore"):
-        raise ValueError(f"missing must be 'raise' or 'ignore', got {missing!r}")
-    query = np.atleast_1d(np.asarray(ids))
-    if query.ndim != 1:
-        raise ValueError(f"{kind} ids must be a scalar or one-dimensional, got shape {query.shape}")
-    if len(query) == 0:
-        return np.empty(0, dtype=np.int64)
-    int_space = sorted_ids.dtype.kind in "iu"
-    if query.dtype.kind in "iu" or (query.dtype.kind == "O" and int_space):
-        try:
-            query = query.astype(np.int64) if int_space else query.astype(str)
-        except (TypeError, ValueError):
-            query = query.astype(object)
-    elif query.dtype.kind in "US":
-        query = query.astype(str)
-    same_kind = (query.dtype.kind in "iu") == int_space and query.dtype.kind != "O"
-    if not same_kind:
-        found = np.zeros(len(query), dtype=bool)
-        pos = np.zeros(len(query), dtype=np.int64)
-    else:
-        pos = np.searchsorted(sorted_ids, query)
-        pos_c = np.minimum(pos, len(sorted_ids) - 1)
-        found = (pos < len(sorted_ids)) & (sorted_ids[pos_c] == query)
-        pos = pos_c
-    if missing == "raise" and not found.all():
-        unknown = query[~found]
-        shown = ", ".join(repr(v.item() if hasattr(v, "item") else v) for v in unknown[:10])
-        more = f" (and {len(unknown) - 10} more)" if len(unknown) > 10 else ""
-        raise KeyError(f"unknown {kind} id(s): {shown}{more}")
-    return np.where(found, pos, -1).astype(np.int64)
+def _renamed_missing(missing: Any, unknown: Unknown, caller: str) -> Unknown:
+    """Forward the deprecated ``missing=`` to ``unknown=``."""
+    if missing is None:
+        return unknown
+    warnings.warn(
+        f"{caller}: missing= is deprecated and will be removed; use unknown= (same values)",
+        FutureWarning,
+        stacklevel=3,
+    )
+    return cast(Unknown, missing)
