@@ -28,6 +28,7 @@ __all__ = [
     "argument_error",
     "check_bool",
     "check_choice",
+    "check_device",
     "check_float",
     "check_instance",
     "check_int",
@@ -213,3 +214,25 @@ def check_ks(k: Any, *, caller: str, name: str = "k") -> tuple[int, ...]:
             raise argument_error(caller, name, constraint, k)
         out.add(int(v))
     return tuple(sorted(out))
+
+
+def check_device(value: Any, *, caller: str, name: str = "device") -> Any:
+    """Resolve ``"auto"``, ``"cpu"``, ``"cuda"``, ``"cuda:N"`` or a :class:`torch.device`.
+
+    ``"auto"`` is CUDA when available, else the CPU. Asking for CUDA on a
+    machine without it is an error, not a silent fallback.
+    """
+    import torch
+
+    if isinstance(value, torch.device):
+        resolved = value
+    elif value == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    else:
+        try:
+            resolved = torch.device(value)
+        except (RuntimeError, TypeError):
+            raise argument_error(caller, name, "'auto', 'cpu', 'cuda' or 'cuda:N'", value) from None
+    if resolved.type == "cuda" and not torch.cuda.is_available():
+        raise argument_error(caller, name, "'cpu' or 'auto' on a machine without CUDA", value)
+    return resolved

@@ -59,6 +59,39 @@ class GraphRecModel(nn.Module):
             z.index_select(0, users), z.index_select(0, self.num_users + items), users, items
         )
 
+    def score_with_negatives(
+        self, z: Tensor, users: Tensor, items: Tensor, negatives: Tensor
+    ) -> tuple[Tensor, Tensor]:
+        """Head outputs of positive pairs and of each user's sampled negatives.
+
+        Parameters
+        ----------
+        z : torch.Tensor
+            Node embeddings, shape ``(num_users + num_items, d)``.
+        users, items : torch.Tensor
+            The positive pairs, shape ``(b,)``.
+        negatives : torch.Tensor
+            Negative item indices, shape ``(b, n)``.
+
+        Returns
+        -------
+        tuple of torch.Tensor
+            Scores of shape ``(b,)`` and ``(b, n)``.
+        """
+        u = self.num_users
+        z_user = z.index_select(0, users)
+        z_neg = z.index_select(0, (u + negatives).reshape(-1)).view(*negatives.shape, -1)
+        pos = self.head(z_user, z.index_select(0, u + items), users, items)
+        neg = self.head.score_candidates(z_user, z_neg, users, negatives)
+        return pos, neg
+
+    @torch.no_grad()
+    def embed(self, graph: BipartiteGraph) -> tuple[Tensor, Tensor]:
+        """Final user and item embeddings, in evaluation mode and without gradients."""
+        self.eval()
+        z = self(graph)
+        return z[: self.num_users], z[self.num_users :]
+
     @torch.no_grad()
     def fold_in(
         self, graph: BipartiteGraph, users: Tensor, items: Tensor, num_new: int

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import time
 from collections import defaultdict
 
 import numpy as np
@@ -252,9 +251,11 @@ def test_num_threads_restored() -> None:
 
 def test_errors() -> None:
     train, test = random_split(20, 10, 0.3, seed=4)
-    with pytest.raises(ValueError, match="k must be a positive int"):
+    with pytest.raises(ValueError, match="FullRankingEvaluator: k must be an integer >= 1"):
         FullRankingEvaluator(train, test, k=0)
-    with pytest.raises(ValueError, match=r"unknown metric 'auc'; valid names: \[.*'ndcg'"):
+    with pytest.raises(ValueError, match=r"FullRankingEvaluator: k must be an integer >= 1.*got 1.5"):
+        FullRankingEvaluator(train, test, k=1.5)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match=r"metrics must be names from .*'ndcg'.*got 'auc'"):
         FullRankingEvaluator(train, test, metrics=["recall", "auc"])
     with pytest.raises(ValueError, match="shape"):
         FullRankingEvaluator(train, test[:, :5])
@@ -272,11 +273,10 @@ def test_errors() -> None:
 
 
 @pytest.mark.slow
-def test_ml1m_sized_speed_smoke() -> None:
-    """ML-1M-sized full ranking (6040 x 3706, ~800k train) stays fast.
+def test_ml1m_sized_batches_agree() -> None:
+    """At ML-1M's size (6040 x 3706, ~800k train) the batch size does not change results.
 
-    The target is 0.5 s on 2 cores; this bound is loose so that shared CI
-    machines do not flake.
+    Speed is measured in benchmarks/, not here.
     """
     rng = np.random.default_rng(0)
     n_users, n_items = 6040, 3706
@@ -287,14 +287,12 @@ def test_ml1m_sized_speed_smoke() -> None:
     ones = np.ones(len(flat), np.float32)
     train = sp.csr_matrix((ones[~is_test], (u[~is_test], i[~is_test])), shape=shape)
     test = sp.csr_matrix((ones[is_test], (u[is_test], i[is_test])), shape=shape)
-    evaluator = FullRankingEvaluator(train, test, k=20)
     user_emb, item_emb = torch.randn(n_users, 64), torch.randn(n_items, 64)
-    best = math.inf
-    for _ in range(2):
-        start = time.perf_counter()
-        evaluator.evaluate_embeddings(user_emb, item_emb)
-        best = min(best, time.perf_counter() - start)
-    assert best < 5.0
+    big = FullRankingEvaluator(train, test, k=20).evaluate_embeddings(user_emb, item_emb)
+    small = FullRankingEvaluator(train, test, k=20, batch_size=500)(
+        lambda users: user_emb[users] @ item_emb.T
+    )
+    assert dict(big) == pytest.approx(dict(small), abs=1e-12)
 
 
 # --------------------------------------------------------------------------- rated items

@@ -1,7 +1,9 @@
-"""Data: interactions, splits and negative sampling."""
+"""Data: interactions, their id vocabulary and splits."""
+
+from typing import Any
 
 from gnnrec.data.interactions import Interactions
-from gnnrec.data.sampling import NegativeSampler
+from gnnrec.data.vocab import IdMap
 from gnnrec.data.splits import (
     Split,
     binarize,
@@ -14,8 +16,8 @@ from gnnrec.data.splits import (
 )
 
 __all__ = [
+    "IdMap",
     "Interactions",
-    "NegativeSampler",
     "Split",
     "binarize",
     "last_n_split",
@@ -25,3 +27,19 @@ __all__ = [
     "train_validation_split",
     "user_ratio_split",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # NegativeSampler moved to gnnrec.training; forward the old name with a warning.
+    if name == "NegativeSampler":
+        import warnings
+
+        from gnnrec.training import NegativeSampler
+
+        warnings.warn(
+            "gnnrec.data.NegativeSampler moved to gnnrec.training.NegativeSampler",
+            FutureWarning,
+            stacklevel=2,
+        )
+        return NegativeSampler
+    raise AttributeError(f"module 'gnnrec.data' has no attribute {name!r}")

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 import gnnrec.data.sampling as sampling
-from gnnrec.data.sampling import NegativeSampler
+from gnnrec.training.sampling import NegativeSampler
 
 
 def positives(seed: int = 0, n_users: int = 30, n_items: int = 25) -> tuple[np.ndarray, np.ndarray]:

@@ -1,4 +1,4 @@
-"""The training loop, outside the model: one epoch at a time."""
+"""One epoch of training, outside the model (the loop over epochs is in :mod:`.loop`)."""
 
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ from typing import Literal
 import numpy as np
 import torch
 
-from gnnrec.data.sampling import NegativeSampler
 from gnnrec.graph import BipartiteGraph
 from gnnrec.losses import bpr_loss, l2_penalty_by_count
 from gnnrec.model import GraphRecModel
+from gnnrec.training.sampling import NegativeSampler
 
 __all__ = ["EpochStats", "Trainer"]
 
@@ -148,12 +148,7 @@ class Trainer:
             return loss + self.weight_decay * reg, pred.detach()
         assert self.sampler is not None
         neg = self.sampler.sample(users, self.num_negatives, generator=self.generator)
-        u = model.num_users
-        # index_select: a deterministic backward on CPU (see GraphRecModel.score_pairs)
-        z_user = z.index_select(0, users)
-        z_neg = z.index_select(0, (u + neg).reshape(-1)).view(*neg.shape, -1)
-        pos_score = model.head(z_user, z.index_select(0, u + items), users, items)
-        neg_score = model.head.score_candidates(z_user, z_neg, users, neg)
+        pos_score, neg_score = model.score_with_negatives(z, users, items, neg)
         loss = bpr_loss(pos_score, neg_score)
         # LightGCN's penalty on the layer-0 rows of the batch; each positive's
         # negatives together weigh as much as one item.

@@ -1,0 +1,210 @@
+"""Model files: one file per fitted model, no pickle, versioned and checksummed.
+
+A model file is written by :func:`torch.save` and read with
+``torch.load(weights_only=True)``, so loading never runs code. It holds
+JSON strings (the estimator's parameters and fitted metadata), tensors
+(weights, id maps, training interactions) and lists of string ids, plus
+a SHA-256 checksum of all of them: a file damaged after it was written (one
+flipped byte in a weight record) is refused instead of loaded.
+
+:meth:`gnnrec.Recommender.save` and :meth:`~gnnrec.Recommender.load` are the
+public entry points; this module does the file format.
+
+Format history
+--------------
+1
+    The first format (no checksum); still read.
+2
+    Adds ``checksum``, a SHA-256 over every other field.
+"""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import inspect
+import json
+import os
+import warnings
+import zipfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from gnnrec._components import Registry
+
+__all__ = ["FORMAT", "FORMAT_VERSION", "component_from_spec", "component_spec", "read", "write"]
+
+FORMAT = "gnnrec-model"
+FORMAT_VERSION = 2
+_REQUIRED = (
+    "format",
+    "format_version",
+    "gnnrec_version",
+    "params",
+    "fitted",
+    "user_ids",
+    "item_ids",
+    "train_users",
+    "train_items",
+    "state_dict",
+)
+
+
+def component_spec(name: str, value: Any, registry: Registry[Any]) -> Any:
+    """JSON description of an ``encoder=`` or ``head=`` parameter.
+
+    A name or ``None`` is stored as is; a registered class or instance as
+    ``{"name": ..., "params": {...}}``; an unregistered one as
+    ``{"custom": "module.Class"}`` (weights only, with a warning).
+
+    Raises
+    ------
+    ValueError
+        If a registered instance's parameters are not JSON-serialisable.
+    """
+    if value is None or isinstance(value, str):
+        return value
+    cls = value if inspect.isclass(value) else type(value)
+    reg_name = registry.name_of(cls)
+    if reg_name is None:
+        warnings.warn(
+            f"{name}={cls.__name__} is not a registered class, so save() stores only its "
+            f"weights; pass {name}=<an equal instance> to Recommender.load(), or register "
+            f"the class with register_{name}() to make the file self-describing",
+            UserWarning,
+            stacklevel=4,
+        )
+        return {"custom": f"{cls.__module__}.{cls.__qualname__}"}
+    params = {} if inspect.isclass(value) else value.get_params()
+    try:
+        json.dumps(params)
+    except TypeError as err:
+        raise ValueError(f"Recommender.save: cannot store {name} parameters as JSON: {err}") from None
+    return {"name": reg_name, "params": params}
+
+
+def component_from_spec(
+    name: str, spec: Any, override: Any, registry: Registry[Any], path: str
+) -> Any:
+    """The ``encoder=`` / ``head=`` parameter back from :func:`component_spec`'s output."""
+    if override is not None:
+        return override
+    if isinstance(spec, dict) and "custom" in spec:
+        raise ValueError(
+            f"{path!r} holds a custom {name} ({spec['custom']}) saved by weights only; "
+            f"pass {name}=<an instance built like the original> to load()"
+        )
+    if isinstance(spec, dict):
+        try:
+            return registry.get(spec["name"])(**spec["params"])
+        except (KeyError, TypeError) as err:
+            raise ValueError(f"{path!r} has a malformed {name} description: {err}") from None
+    return spec
+
+
+def _digest(payload: Mapping[str, Any]) -> str:
+    """SHA-256 over every field but ``checksum``, in a canonical order."""
+    h = hashlib.sha256()
+
+    def feed(key: str, value: Any) -> None:
+        h.update(key.encode())
+        if isinstance(value, Tensor):
+            t = value.detach().cpu().contiguous()
+            h.update(f"{t.dtype}{tuple(t.shape)}".encode())
+            h.update(t.reshape(-1).view(torch.uint8).numpy().tobytes() if t.numel() else b"")
+        elif isinstance(value, Mapping):
+            for sub in sorted(value):
+                feed(f"{key}.{sub}", value[sub])
+        else:
+            h.update(json.dumps(value, sort_keys=True).encode())
+
+    for key in sorted(k for k in payload if k != "checksum"):
+        feed(key, payload[key])
+    return h.hexdigest()
+
+
+def write(path: str | os.PathLike[str], payload: dict[str, Any]) -> None:
+    """Write ``payload`` (plus format, version and checksum) to ``path`` atomically.
+
+    The file is written next to ``path`` and renamed into place, so a
+    failure never leaves a half-written model file.
+
+    Raises
+    ------
+    FileNotFoundError
+        If the folder does not exist.
+    NotADirectoryError
+        If the folder is a regular file.
+    OSError
+        For any other failure of the file system (permissions, full disk).
+    """
+    target = Path(path)
+    folder = target.parent
+    if not folder.exists():
+        raise FileNotFoundError(errno.ENOENT, "the folder to save into does not exist", str(folder))
+    if not folder.is_dir():
+        raise NotADirectoryError(errno.ENOTDIR, "the folder to save into is a file", str(folder))
+    full = {"format": FORMAT, "format_version": FORMAT_VERSION, **payload}
+    full["checksum"] = _digest(full)
+    tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
+    try:
+        with open(tmp, "wb") as f:
+            torch.save(full, f)
+        os.replace(tmp, target)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def read(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """Read and verify a model file written by :func:`write`.
+
+    Returns
+    -------
+    dict
+        The payload (tensors on the CPU).
+
+    Raises
+    ------
+    FileNotFoundError
+        If there is no such file.
+    ValueError
+        If the file is not a gnnrec model, was written by a newer gnnrec,
+        lacks a field, or fails its checksum (truncated or corrupt).
+    """
+    name = os.fspath(path)
+    if not os.path.isfile(name):
+        raise FileNotFoundError(errno.ENOENT, "no model file", name)
+    try:
+        payload = torch.load(name, map_location="cpu", weights_only=True)
+    except (RuntimeError, EOFError, zipfile.BadZipFile, OSError, ValueError) as err:
+        raise ValueError(
+            f"{name!r} is not a readable gnnrec model file (truncated or corrupt?): {err}"
+        ) from None
+    except Exception as err:  # e.g. UnpicklingError for foreign pickles
+        raise ValueError(f"{name!r} is not a gnnrec model file: {err}") from None
+    if not isinstance(payload, Mapping) or payload.get("format") != FORMAT:
+        raise ValueError(f"{name!r} is not a gnnrec model file")
+    version = payload.get("format_version")
+    if not isinstance(version, int) or version < 1:
+        raise ValueError(f"{name!r} has an invalid format_version {version!r}")
+    if version > FORMAT_VERSION:
+        raise ValueError(
+            f"{name!r} was written by a newer gnnrec ({payload.get('gnnrec_version')}, "
+            f"format {version}); upgrade gnnrec to read it"
+        )
+    missing = [key for key in (*_REQUIRED, *(("checksum",) if version >= 2 else ())) if key not in payload]
+    if missing:
+        raise ValueError(
+            f"{name!r} is not a complete gnnrec model file: missing field(s) "
+            + ", ".join(repr(m) for m in missing)
+        )
+    if version >= 2 and payload["checksum"] != _digest(payload):
+        raise ValueError(
+            f"{name!r} fails its checksum: the file was damaged after it was written"
+        )
+    return dict(payload)
