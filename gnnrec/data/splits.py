@@ -30,6 +30,13 @@ from typing import Any, Literal, cast
 
 import numpy as np
 
+from gnnrec._validation import (
+    argument_error,
+    check_choice,
+    check_float,
+    check_instance,
+    check_int,
+)
 from gnnrec.data.interactions import Interactions
 
 __all__ = [
@@ -46,6 +53,9 @@ __all__ = [
 ColdPolicy = Literal["keep", "drop"]
 RandomState = int | np.integer | np.random.Generator | None
 ValidationStrategy = Literal["user_ratio", "random", "temporal", "leave_one_out"]
+_VALIDATION_STRATEGIES: tuple[ValidationStrategy, ...] = (
+    "user_ratio", "random", "temporal", "leave_one_out",
+)  # fmt: skip
 
 
 # ---------------------------------------------------------------------- result
@@ -95,50 +105,83 @@ class Split:
 
 
 # ---------------------------------------------------------------------- validation helpers
-def _check_fraction(value: Any, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise ValueError(f"{name} must be a float in (0, 1), got {value!r}")
-    frac = float(value)
-    if not (0.0 < frac < 1.0):
-        raise ValueError(f"{name} must be in the open interval (0, 1), got {value!r}")
-    return frac
+@dataclass(frozen=True)
+class _Call:
+    """Who splits, for the error messages.
+
+    ``caller`` is the public function; ``size`` the name of its fraction
+    argument; ``data`` the name of the data it splits; ``held`` the name of
+    the held-out part (``"test"``, or ``"validation"`` for a carve).
+    """
+
+    caller: str
+    size: str = "test_size"
+    data: str = "data"
+    held: str = "test"
 
 
-def _check_cold(cold: Any) -> ColdPolicy:
-    if cold not in ("keep", "drop"):
-        raise ValueError(f"cold must be 'keep' or 'drop', got {cold!r}")
-    return cast(ColdPolicy, cold)
+def _check_data(data: Any, caller: str) -> Interactions:
+    return cast(Interactions, check_instance(data, "data", Interactions, caller=caller))
 
 
-def _check_data(data: Any, name: str = "data") -> Interactions:
-    if not isinstance(data, Interactions):
-        raise TypeError(f"{name} must be an Interactions object, got {type(data).__name__}")
-    return data
+def _check_fraction(value: Any, name: str, caller: str) -> float:
+    """A fraction in the open interval (0, 1), returned as ``float``."""
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, numbers.Real)
+        or not 0.0 < float(value) < 1.0  # NaN fails too
+    ):
+        raise argument_error(caller, name, "a number in (0, 1)", value)
+    return float(value)
 
 
-def _require_timestamps(data: Interactions, caller: str) -> np.ndarray:
+def _check_cold(cold: Any, caller: str) -> ColdPolicy:
+    return cast(ColdPolicy, check_choice(cold, "cold", ("keep", "drop"), caller=caller))
+
+
+def _check_random_state(random_state: Any, caller: str) -> None:
+    if random_state is None or isinstance(random_state, np.random.Generator):
+        return
+    if (
+        isinstance(random_state, bool)
+        or not isinstance(random_state, numbers.Integral)
+        or random_state < 0
+    ):
+        raise argument_error(
+            caller,
+            "random_state",
+            "an integer >= 0, a numpy.random.Generator or None",
+            random_state,
+        )
+
+
+def _require_timestamps(data: Interactions, call: _Call) -> np.ndarray:
     if data.timestamps is None:
         raise ValueError(
-            f"{caller} needs timestamps, but these interactions have none; build them with "
-            "Interactions.from_arrays(..., timestamps=...) or use a random split"
+            f"{call.caller}: {call.data} must have timestamps, but these interactions have "
+            "none; build them with Interactions.from_arrays(..., timestamps=...) or use a "
+            "random split"
         )
     return data.timestamps
 
 
-def _rng(random_state: Any) -> tuple[np.random.Generator, int | None]:
-    """Return a generator and the int seed that reproduces it (None for a Generator)."""
+def _require_rows(data: Interactions, call: _Call) -> None:
+    if len(data) < 2:
+        raise ValueError(
+            f"{call.caller}: {call.data} must have at least 2 rows to split, got {len(data)}"
+        )
+
+
+def _rng(random_state: RandomState) -> tuple[np.random.Generator, int | None]:
+    """Return a generator and the int seed that reproduces it (None for a Generator).
+
+    ``random_state`` has been checked by :func:`_check_random_state`.
+    """
     if isinstance(random_state, np.random.Generator):
         return random_state, None
     if random_state is None:
         seed = int(np.random.default_rng().integers(0, 2**63 - 1))  # recorded in info
         return np.random.default_rng(seed), seed
-    if isinstance(random_state, bool) or not isinstance(random_state, numbers.Integral):
-        raise ValueError(
-            "random_state must be an int, a numpy.random.Generator or None, "
-            f"got {random_state!r}"
-        )
-    if int(random_state) < 0:
-        raise ValueError(f"random_state must be a non-negative int, got {random_state!r}")
     seed = int(random_state)
     return np.random.default_rng(seed), seed
 
@@ -179,10 +222,12 @@ def _within_user_position(
 def _user_ratio_mask(
     users: np.ndarray, n_users: int, test_size: float, rng: np.random.Generator
 ) -> np.ndarray:
-    """The benchmark harness's per-user rule (``per_user_holdout``), bit for bit.
+    """The per-user hold-out mask of :func:`user_ratio_split`.
 
-    A random permutation is the in-user sort key; each user with ``m >= 2``
-    rows holds out ``min(m - 1, max(1, floor(test_size * m + 0.5)))`` rows.
+    One ``rng.permutation(n)`` is the in-user sort key; each user with
+    ``m >= 2`` rows holds out its ``min(m - 1, max(1, floor(test_size * m +
+    0.5)))`` lowest-ranked rows. The mask is a pure function of ``users``,
+    ``test_size`` and the generator's state.
     """
     n = len(users)
     key = rng.permutation(n)
@@ -268,26 +313,33 @@ def _finish(
     data: Interactions,
     test_mask: np.ndarray,
     *,
+    call: _Call,
     strategy: str,
     params: dict[str, Any],
     seed: int | None,
     cold: ColdPolicy,
     culprit: str,
+    why: str = "",
     extra: dict[str, Any] | None = None,
-) -> tuple[Interactions, Interactions, dict[str, Any]]:
-    """Check both parts are non-empty, apply ``cold``, cut the data, build ``info``."""
+) -> Split:
+    """Check both parts are non-empty, apply ``cold``, cut the data, build ``info``.
+
+    ``culprit`` names what emptied a part (``"test_size=0.2"``) and ``why``
+    adds the reason, for the error message.
+    """
     n = len(data)
     n_test_raw = int(test_mask.sum())
-    if n_test_raw == 0:
-        raise ValueError(f"{strategy} split with {culprit} leaves the test set empty ({n} rows)")
-    if n_test_raw == n:
-        raise ValueError(f"{strategy} split with {culprit} leaves the train set empty ({n} rows)")
+    for part, empty in ((call.held, n_test_raw == 0), ("train", n_test_raw == n)):
+        if empty:
+            raise ValueError(
+                f"{call.caller}: {culprit} leaves the {part} set empty ({n} rows){why}"
+            )
     train_mask = ~test_mask
     test_mask, cold_info = _cold_report(data, test_mask, cold)  # dropped rows leave both
     if not test_mask.any():
         raise ValueError(
-            f"{strategy} split with cold='drop' leaves the test set empty: all "
-            f"{n_test_raw} test rows involve users or items that have no train rows"
+            f"{call.caller}: cold='drop' leaves the {call.held} set empty: all {n_test_raw} "
+            f"{call.held} rows involve users or items that have no train rows"
         )
     train, test = data.subset(train_mask), data.subset(test_mask)
     info: dict[str, Any] = {
@@ -301,7 +353,10 @@ def _finish(
     }
     if extra:
         info.update(extra)
-    return train, test, info
+    return Split(train, test, None, info)
+
+
+_NO_PAIRS = "; no user has 2 or more rows, so none can hold a row out"
 
 
 def _train_only_users(users: np.ndarray, n_users: int) -> int:
@@ -339,6 +394,8 @@ def random_split(
 
     Raises
     ------
+    TypeError
+        If ``data`` is not an :class:`~gnnrec.Interactions`.
     ValueError
         If ``test_size`` is not in (0, 1), ``cold`` or ``random_state`` is
         invalid, the data has fewer than 2 rows, or ``cold="drop"`` empties the
@@ -352,18 +409,24 @@ def random_split(
     >>> len(split.train), len(split.test), split.info["seed"]
     (3, 2, 7)
     """
-    data = _check_data(data)
-    test_size = _check_fraction(test_size, "test_size")
-    cold = _check_cold(cold)
+    call = _Call("random_split")
+    data = _check_data(data, call.caller)
+    test_size = _check_fraction(test_size, "test_size", call.caller)
+    cold = _check_cold(cold, call.caller)
+    _check_random_state(random_state, call.caller)
+    return _random(data, test_size, random_state, cold, call)
+
+
+def _random(
+    data: Interactions, frac: float, random_state: RandomState, cold: ColdPolicy, call: _Call
+) -> Split:
+    _require_rows(data, call)
     rng, seed = _rng(random_state)
-    if len(data) < 2:
-        raise ValueError(f"random_split needs at least 2 rows to split, got {len(data)}")
-    mask = _random_mask(len(data), test_size, rng)
-    train, test, info = _finish(
-        data, mask, strategy="random", params={"test_size": test_size}, seed=seed,
-        cold=cold, culprit=f"test_size={test_size}",
-    )
-    return Split(train, test, None, info)
+    mask = _random_mask(len(data), frac, rng)
+    return _finish(
+        data, mask, call=call, strategy="random", params={"test_size": frac}, seed=seed,
+        cold=cold, culprit=f"{call.size}={frac}",
+    )  # fmt: skip
 
 
 def user_ratio_split(
@@ -377,9 +440,10 @@ def user_ratio_split(
 
     A user with ``m >= 2`` rows holds out ``min(m - 1, max(1, floor(test_size
     * m + 0.5)))`` of them, drawn uniformly, so at least one stays in train;
-    a user with one row keeps it in train. With an int seed this reproduces
-    the benchmark harness's ``per_user_holdout(users, test_size, seed)`` mask
-    exactly (one ``rng.permutation(n)`` as the in-user sort key).
+    a user with one row keeps it in train. One ``rng.permutation(n)`` gives
+    every row a random key and each user holds out its rows with the
+    smallest keys, so an int seed fixes the split for given ``users`` and
+    ``test_size``.
 
     Parameters
     ----------
@@ -399,8 +463,11 @@ def user_ratio_split(
 
     Raises
     ------
+    TypeError
+        If ``data`` is not an :class:`~gnnrec.Interactions`.
     ValueError
-        If ``test_size`` is not in (0, 1), or no user has 2 rows (empty test).
+        If ``test_size`` is not in (0, 1), ``cold`` or ``random_state`` is
+        invalid, or no user has 2 rows (empty test).
 
     Examples
     --------
@@ -410,17 +477,24 @@ def user_ratio_split(
     >>> split.test.users.tolist(), len(split.train)
     ([0, 0], 3)
     """
-    data = _check_data(data)
-    test_size = _check_fraction(test_size, "test_size")
-    cold = _check_cold(cold)
+    call = _Call("user_ratio_split")
+    data = _check_data(data, call.caller)
+    test_size = _check_fraction(test_size, "test_size", call.caller)
+    cold = _check_cold(cold, call.caller)
+    _check_random_state(random_state, call.caller)
+    return _user_ratio(data, test_size, random_state, cold, call)
+
+
+def _user_ratio(
+    data: Interactions, frac: float, random_state: RandomState, cold: ColdPolicy, call: _Call
+) -> Split:
     rng, seed = _rng(random_state)
-    mask = _user_ratio_mask(data.users, data.n_users, test_size, rng)
-    train, test, info = _finish(
-        data, mask, strategy="user_ratio", params={"test_size": test_size}, seed=seed,
-        cold=cold, culprit=f"test_size={test_size} (no user has 2 or more rows?)",
+    mask = _user_ratio_mask(data.users, data.n_users, frac, rng)
+    return _finish(
+        data, mask, call=call, strategy="user_ratio", params={"test_size": frac}, seed=seed,
+        cold=cold, culprit=f"{call.size}={frac}", why=_NO_PAIRS,
         extra={"n_users_train_only": _train_only_users(data.users, data.n_users)},
-    )
-    return Split(train, test, None, info)
+    )  # fmt: skip
 
 
 def temporal_split(
@@ -454,10 +528,12 @@ def temporal_split(
 
     Raises
     ------
+    TypeError
+        If ``data`` is not an :class:`~gnnrec.Interactions`.
     ValueError
         Without timestamps, with both ``test_size`` and ``cutoff``, with
-        ``test_size`` outside (0, 1), or when ``cutoff`` leaves train or test
-        empty.
+        ``test_size`` outside (0, 1), a ``cutoff`` that is not a finite
+        number, or when ``cutoff`` leaves train or test empty.
 
     Examples
     --------
@@ -468,32 +544,45 @@ def temporal_split(
     >>> temporal_split(data, test_size=0.25).test.timestamps.tolist()
     [40]
     """
-    data = _check_data(data)
-    ts = _require_timestamps(data, "temporal_split")
-    cold = _check_cold(cold)
+    call = _Call("temporal_split")
+    data = _check_data(data, call.caller)
+    cold = _check_cold(cold, call.caller)
     if test_size is not None and cutoff is not None:
         raise ValueError(
-            f"give temporal_split either test_size or cutoff, not both "
+            f"{call.caller}: give test_size or cutoff, not both "
             f"(got test_size={test_size!r}, cutoff={cutoff!r})"
         )
-    params: dict[str, Any]
     if cutoff is not None:
-        if isinstance(cutoff, bool) or not isinstance(cutoff, numbers.Real):
-            raise ValueError(f"cutoff must be a timestamp (a number), got {cutoff!r}")
-        params, culprit = {"cutoff": cutoff}, f"cutoff={cutoff!r}"
-        if not isinstance(cutoff, numbers.Integral):
-            cutoff = math.ceil(cutoff)  # t >= 2.5 is t >= 3 for integer times
-        cutoff = int(cutoff)
+        check_float(cutoff, "cutoff", caller=call.caller)  # kept as given: ints stay exact
     else:
-        test_size = _check_fraction(0.2 if test_size is None else test_size, "test_size")
-        if len(data) < 2:
-            raise ValueError(f"temporal_split needs at least 2 rows to split, got {len(data)}")
-        params, culprit = {"test_size": test_size}, f"test_size={test_size}"
-    mask = _temporal_mask(ts, test_size, cutoff)
-    train, test, info = _finish(
-        data, mask, strategy="temporal", params=params, seed=None, cold=cold, culprit=culprit
-    )
-    return Split(train, test, None, info)
+        test_size = _check_fraction(
+            0.2 if test_size is None else test_size, "test_size", call.caller
+        )
+    return _temporal(data, test_size, cutoff, cold, call)
+
+
+def _temporal(
+    data: Interactions,
+    frac: float | None,
+    cutoff: float | None,
+    cold: ColdPolicy,
+    call: _Call,
+) -> Split:
+    ts = _require_timestamps(data, call)
+    params: dict[str, Any]
+    cut: int | None = None
+    if cutoff is not None:
+        params, culprit = {"cutoff": cutoff}, f"cutoff={cutoff!r}"
+        # t >= 2.5 is t >= 3 for integer times
+        cut = int(cutoff) if isinstance(cutoff, numbers.Integral) else math.ceil(cutoff)
+    else:
+        _require_rows(data, call)
+        params, culprit = {"test_size": frac}, f"{call.size}={frac}"
+    mask = _temporal_mask(ts, frac, cut)
+    return _finish(
+        data, mask, call=call, strategy="temporal", params=params, seed=None, cold=cold,
+        culprit=culprit,
+    )  # fmt: skip
 
 
 def last_n_split(data: Interactions, *, n: int = 1, cold: ColdPolicy = "keep") -> Split:
@@ -519,6 +608,8 @@ def last_n_split(data: Interactions, *, n: int = 1, cold: ColdPolicy = "keep") -
 
     Raises
     ------
+    TypeError
+        If ``data`` is not an :class:`~gnnrec.Interactions`.
     ValueError
         Without timestamps, if ``n < 1``, or if no user has 2 rows.
 
@@ -531,10 +622,11 @@ def last_n_split(data: Interactions, *, n: int = 1, cold: ColdPolicy = "keep") -
     >>> split.test.timestamps.tolist(), split.train.timestamps.tolist()
     ([9, 7, 3], [5, 1, 4])
     """
-    data = _check_data(data)
-    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
-        raise ValueError(f"n must be an int >= 1, got {n!r}")
-    return _per_user_latest(data, int(n), cold, strategy="last_n", params={"n": int(n)})
+    call = _Call("last_n_split")
+    data = _check_data(data, call.caller)
+    n = check_int(n, "n", caller=call.caller, minimum=1)
+    cold = _check_cold(cold, call.caller)
+    return _per_user_latest(data, n, cold, call)
 
 
 def leave_one_out_split(data: Interactions, *, cold: ColdPolicy = "keep") -> Split:
@@ -556,6 +648,8 @@ def leave_one_out_split(data: Interactions, *, cold: ColdPolicy = "keep") -> Spl
 
     Raises
     ------
+    TypeError
+        If ``data`` is not an :class:`~gnnrec.Interactions`.
     ValueError
         Without timestamps, or if no user has 2 rows.
 
@@ -567,22 +661,23 @@ def leave_one_out_split(data: Interactions, *, cold: ColdPolicy = "keep") -> Spl
     >>> split.test.timestamps.tolist(), split.info["n_users_train_only"]
     ([9], 1)
     """
-    data = _check_data(data)
-    return _per_user_latest(data, 1, cold, strategy="leave_one_out", params={})
+    call = _Call("leave_one_out_split")
+    data = _check_data(data, call.caller)
+    cold = _check_cold(cold, call.caller)
+    return _per_user_latest(data, None, cold, call)
 
 
-def _per_user_latest(
-    data: Interactions, n_last: int, cold: Any, *, strategy: str, params: dict[str, Any]
-) -> Split:
-    ts = _require_timestamps(data, f"{strategy}_split")
-    cold = _check_cold(cold)
-    mask = _last_n_mask(data.users, ts, data.n_users, n_last)
-    train, test, info = _finish(
-        data, mask, strategy=strategy, params=params, seed=None, cold=cold,
-        culprit="no user having 2 or more rows",
+def _per_user_latest(data: Interactions, n: int | None, cold: ColdPolicy, call: _Call) -> Split:
+    """Each user's ``n`` latest rows; ``n=None`` is leave-one-out (one row)."""
+    ts = _require_timestamps(data, call)
+    mask = _last_n_mask(data.users, ts, data.n_users, 1 if n is None else n)
+    strategy, params = ("leave_one_out", {}) if n is None else ("last_n", {"n": n})
+    culprit = "holding out each user's latest row" if n is None else f"n={n}"
+    return _finish(
+        data, mask, call=call, strategy=strategy, params=params, seed=None, cold=cold,
+        culprit=culprit, why=_NO_PAIRS,
         extra={"n_users_train_only": _train_only_users(data.users, data.n_users)},
-    )
-    return Split(train, test, None, info)
+    )  # fmt: skip
 
 
 def train_validation_split(
@@ -600,8 +695,9 @@ def train_validation_split(
     (strategy, parameters, seed, counts, cold handling). To carve from a
     bare training :class:`~gnnrec.Interactions`, split it directly (e.g.
     ``user_ratio_split(train, test_size=0.1)``) and use its ``test`` as the
-    validation set. With ``strategy="user_ratio"`` and an int seed this
-    equals the harness's ``Split.carve_valid(validation_size, seed)``.
+    validation set; with ``strategy="user_ratio"`` that is exactly what this
+    function does (``user_ratio_split(split.train, test_size=validation_size,
+    random_state=random_state)``).
 
     Parameters
     ----------
@@ -626,8 +722,9 @@ def train_validation_split(
     TypeError
         If ``split`` is not a :class:`Split`.
     ValueError
-        On an unknown ``strategy``, ``validation_size`` outside (0, 1), a
-        split that already has a validation set, or an empty result.
+        On an unknown ``strategy``, ``validation_size`` outside (0, 1), an
+        invalid ``cold`` or ``random_state``, a split that already has a
+        validation set, or an empty result.
 
     Examples
     --------
@@ -638,30 +735,30 @@ def train_validation_split(
     >>> len(split.train), len(split.validation), len(split.test)
     (6, 2, 2)
     """
-    if not isinstance(split, Split):
+    caller = "train_validation_split"
+    if isinstance(split, Interactions):
         raise TypeError(
-            f"split must be a Split, got {type(split).__name__}; to carve a validation set "
-            "from bare Interactions, call a splitter on it (e.g. user_ratio_split)"
+            f"{caller}: split must be a Split, got Interactions; to carve a validation set "
+            "from bare Interactions, split them (e.g. user_ratio_split(train, test_size=0.1)) "
+            "and use the test part as the validation set"
         )
+    check_instance(split, "split", Split, caller=caller)
     if split.validation is not None:
-        raise ValueError("split already has a validation set")
-    choices = ("user_ratio", "random", "temporal", "leave_one_out")
-    if strategy not in choices:
-        raise ValueError(f"strategy must be one of {choices}, got {strategy!r}")
+        raise ValueError(f"{caller}: split already has a validation set")
+    strategy = check_choice(strategy, "strategy", _VALIDATION_STRATEGIES, caller=caller)
     if strategy != "leave_one_out":
-        validation_size = _check_fraction(validation_size, "validation_size")
+        validation_size = _check_fraction(validation_size, "validation_size", caller)
+    cold = _check_cold(cold, caller)
+    _check_random_state(random_state, caller)
+    call = _Call(caller, size="validation_size", data="split.train", held="validation")
     if strategy == "user_ratio":
-        inner = user_ratio_split(
-            split.train, test_size=validation_size, random_state=random_state, cold=cold
-        )
+        inner = _user_ratio(split.train, validation_size, random_state, cold, call)
     elif strategy == "random":
-        inner = random_split(
-            split.train, test_size=validation_size, random_state=random_state, cold=cold
-        )
+        inner = _random(split.train, validation_size, random_state, cold, call)
     elif strategy == "temporal":
-        inner = temporal_split(split.train, test_size=validation_size, cold=cold)
+        inner = _temporal(split.train, validation_size, None, cold, call)
     else:
-        inner = leave_one_out_split(split.train, cold=cold)
+        inner = _per_user_latest(split.train, None, cold, call)
     val_info = {k: v for k, v in inner.info.items() if k not in ("n_train", "n_test")}
     val_info["n_train"] = inner.info["n_train"]
     val_info["n_validation"] = inner.info["n_test"]
@@ -688,9 +785,11 @@ def binarize(data: Interactions, *, threshold: float = 4.0) -> Interactions:
 
     Raises
     ------
+    TypeError
+        If ``data`` is not an :class:`~gnnrec.Interactions`.
     ValueError
-        If ``data`` has no ratings, ``threshold`` is not finite, or no row
-        reaches ``threshold``.
+        If ``data`` has no ratings, ``threshold`` is not a finite number, or
+        no row reaches ``threshold``.
 
     Examples
     --------
@@ -700,16 +799,15 @@ def binarize(data: Interactions, *, threshold: float = 4.0) -> Interactions:
     >>> len(pos), pos.has_ratings, pos.n_items
     (2, False, 2)
     """
-    data = _check_data(data)
+    caller = "binarize"
+    data = _check_data(data, caller)
+    threshold = check_float(threshold, "threshold", caller=caller)
     if data.ratings is None:
-        raise ValueError("binarize needs ratings, but these interactions have none")
-    if isinstance(threshold, bool) or not isinstance(threshold, numbers.Real) or not math.isfinite(
-        threshold
-    ):
-        raise ValueError(f"threshold must be a finite number, got {threshold!r}")
+        raise ValueError(f"{caller}: data must have ratings, but these interactions have none")
     keep = data.ratings >= np.float64(threshold)
     if not keep.any():
         raise ValueError(
-            f"threshold={threshold!r} keeps no rows (largest rating is {float(data.ratings.max())})"
+            f"{caller}: threshold={threshold!r} keeps no rows (the largest rating is "
+            f"{float(data.ratings.max())})"
         )
     return data.subset(keep).with_ratings(None)

@@ -231,12 +231,63 @@ def test_train_validation_split_strategies(strategy: str) -> None:
 
 def test_train_validation_split_errors() -> None:
     split = random_split(make_data(8), random_state=0)
-    with pytest.raises(ValueError, match="validation_size"):
+    with pytest.raises(
+        ValueError,
+        match=r"^train_validation_split: validation_size must be a number in \(0, 1\), got 1\.5$",
+    ):
         train_validation_split(split, validation_size=1.5)
-    with pytest.raises(ValueError, match="strategy"):
+    with pytest.raises(
+        ValueError,
+        match=r"^train_validation_split: strategy must be one of 'user_ratio', 'random', "
+        r"'temporal', 'leave_one_out', got 'bogus'$",
+    ):
         train_validation_split(split, strategy="bogus")  # type: ignore[arg-type]
-    with pytest.raises(TypeError, match="Split"):
+    with pytest.raises(
+        TypeError,
+        match=r"^train_validation_split: split must be a Split, got Interactions; .*"
+        r"user_ratio_split",
+    ):
         train_validation_split(split.train)  # type: ignore[arg-type]
+    with pytest.raises(
+        TypeError, match=r"^train_validation_split: split must be a Split, got dict$"
+    ):
+        train_validation_split({})  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("strategy", ["user_ratio", "random", "temporal", "leave_one_out"])
+def test_train_validation_split_names_itself_in_errors(strategy: str) -> None:
+    # the carve checks its own arguments, whatever splitter it uses inside
+    split = random_split(make_data(8), random_state=0)
+    with pytest.raises(ValueError, match=r"^train_validation_split: cold must be one of"):
+        train_validation_split(split, strategy=strategy, cold="nope")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match=r"^train_validation_split: random_state must be"):
+        train_validation_split(split, strategy=strategy, random_state=-1)  # type: ignore[arg-type]
+
+
+def test_train_validation_split_empty_carve_names_the_validation_set() -> None:
+    data = Interactions.from_arrays([1, 2, 3, 3], [1, 1, 1, 2], timestamps=[1, 2, 3, 4])
+    split = user_ratio_split(data, test_size=0.5, random_state=0)
+    assert np.bincount(split.train.users).tolist() == [1, 1, 1]  # one train row per user
+    for strategy, culprit in (
+        ("user_ratio", r"validation_size=0\.5"),
+        ("leave_one_out", r"holding out each user's latest row"),
+    ):
+        with pytest.raises(
+            ValueError,
+            match=rf"^train_validation_split: {culprit} leaves the validation set "
+            r"empty \(3 rows\); no user has 2 or more rows",
+        ):
+            train_validation_split(
+                split,
+                validation_size=0.5,
+                strategy=strategy,  # type: ignore[arg-type]
+                random_state=0,
+            )
+    tiny = random_split(Interactions.from_arrays([1, 2], [1, 1]), random_state=0)
+    with pytest.raises(
+        ValueError, match=r"^train_validation_split: split\.train must have at least 2 rows"
+    ):
+        train_validation_split(tiny, strategy="random", random_state=0)
 
 
 # ---------------------------------------------------------------------- temporal
@@ -267,16 +318,29 @@ def test_temporal_cutoff() -> None:
 
 def test_temporal_errors() -> None:
     data = make_data(10)
-    with pytest.raises(ValueError, match="timestamps"):
+    with pytest.raises(ValueError, match=r"^temporal_split: data must have timestamps"):
         temporal_split(make_data(10, timestamps=False))
-    with pytest.raises(ValueError, match="not both"):
+    with pytest.raises(ValueError, match=r"^temporal_split: give test_size or cutoff, not both"):
         temporal_split(data, test_size=0.2, cutoff=5)
-    with pytest.raises(ValueError, match="cutoff=5000"):
+    with pytest.raises(
+        ValueError, match=r"^temporal_split: cutoff=5000 leaves the test set empty \(\d+ rows\)$"
+    ):
         temporal_split(data, cutoff=5000)
-    with pytest.raises(ValueError, match="cutoff=-1"):
+    with pytest.raises(
+        ValueError, match=r"^temporal_split: cutoff=-1 leaves the train set empty \(\d+ rows\)$"
+    ):
         temporal_split(data, cutoff=-1)
-    with pytest.raises(ValueError, match="test_size"):
+    with pytest.raises(
+        ValueError, match=r"^temporal_split: test_size must be a number in \(0, 1\), got 0\.0$"
+    ):
         temporal_split(data, test_size=0.0)
+
+
+@pytest.mark.parametrize("bad", ["600", float("inf"), float("nan"), True])
+def test_temporal_bad_cutoff(bad: object) -> None:
+    # an infinite cutoff used to escape as an OverflowError from math.ceil
+    with pytest.raises(ValueError, match=r"^temporal_split: cutoff must be a finite number, got "):
+        temporal_split(make_data(10), cutoff=bad)  # type: ignore[arg-type]
 
 
 # ---------------------------------------------------------------------- last-n / leave-one-out
@@ -316,13 +380,21 @@ def test_leave_one_out_one_latest_per_user() -> None:
 def test_last_n_errors() -> None:
     data = make_data(12)
     for bad in (0, -1, 1.5, True):
-        with pytest.raises(ValueError, match="n must be"):
+        with pytest.raises(
+            ValueError, match=rf"^last_n_split: n must be an integer >= 1, got {bad!r}$"
+        ):
             last_n_split(data, n=bad)  # type: ignore[arg-type]
-    with pytest.raises(ValueError, match="timestamps"):
+    with pytest.raises(ValueError, match=r"^leave_one_out_split: data must have timestamps"):
         leave_one_out_split(make_data(12, timestamps=False))
     singles = Interactions.from_arrays([1, 2, 3], [1, 2, 3], timestamps=[1, 2, 3])
-    with pytest.raises(ValueError, match="test set empty"):
+    with pytest.raises(
+        ValueError,
+        match=r"^leave_one_out_split: holding out each user's latest row leaves the test set "
+        r"empty \(3 rows\); no user has 2 or more rows",
+    ):
         leave_one_out_split(singles)
+    with pytest.raises(ValueError, match=r"^last_n_split: n=2 leaves the test set empty"):
+        last_n_split(singles, n=2)
 
 
 # ---------------------------------------------------------------------- cold users / items
@@ -338,7 +410,7 @@ def test_cold_counts_keep_and_drop() -> None:
         "policy": "keep", "users": 1, "items": 2, "rows": 5, "dropped_rows": 0,
     }
     assert len(keep.test) == 5
-    with pytest.raises(ValueError, match="cold='drop'"):
+    with pytest.raises(ValueError, match=r"^temporal_split: cold='drop' leaves the test set empty"):
         temporal_split(data, cutoff=5, cold="drop")  # every test row is cold
     drop = temporal_split(data, cutoff=6, cold="drop")
     assert drop.info["cold"] == {
@@ -375,38 +447,80 @@ def test_binarize() -> None:
     assert len(pos) == 2 and not pos.has_ratings
     assert pos.n_users == 2 and pos.n_items == 2
     assert len(binarize(data, threshold=3.5)) == 3
-    with pytest.raises(ValueError, match="ratings"):
+    with pytest.raises(ValueError, match=r"^binarize: data must have ratings"):
         binarize(Interactions.from_arrays([1], [1]))
-    with pytest.raises(ValueError, match="threshold"):
+    with pytest.raises(
+        ValueError, match=r"^binarize: threshold=6\.0 keeps no rows \(the largest rating is 5\.0\)$"
+    ):
         binarize(data, threshold=6)
-    with pytest.raises(ValueError, match="threshold"):
-        binarize(data, threshold=float("nan"))
+    for bad in (float("nan"), "4", True):
+        with pytest.raises(ValueError, match=r"^binarize: threshold must be a finite number, got "):
+            binarize(data, threshold=bad)  # type: ignore[arg-type]
+    with pytest.raises(
+        TypeError, match=r"^binarize: data must be a gnnrec\.Interactions, got list$"
+    ):
+        binarize([1, 2])  # type: ignore[arg-type]
 
 
 # ---------------------------------------------------------------------- bad input
-@pytest.mark.parametrize("splitter", [random_split, user_ratio_split])
-@pytest.mark.parametrize("bad", [0, 0.0, 1, 1.0, -0.2, 1.5, "0.2", None, True, float("nan")])
+@pytest.mark.parametrize("splitter", [random_split, user_ratio_split, temporal_split])
+@pytest.mark.parametrize("bad", [0, 0.0, 1, 1.0, -0.2, 1.5, "0.2", True, float("nan")])
 def test_bad_test_size(splitter, bad: object) -> None:
-    with pytest.raises(ValueError, match="test_size"):
-        splitter(make_data(13), test_size=bad, random_state=0)
+    name = splitter.__name__
+    with pytest.raises(
+        ValueError, match=rf"^{name}: test_size must be a number in \(0, 1\), got {bad!r}$"
+    ):
+        splitter(make_data(13), test_size=bad)
 
 
+@pytest.mark.parametrize("splitter", [random_split, user_ratio_split])
+def test_test_size_none_is_refused_by_random_splitters(splitter) -> None:
+    with pytest.raises(ValueError, match=rf"^{splitter.__name__}: test_size must be .*got None$"):
+        splitter(make_data(13), test_size=None, random_state=0)
+
+
+@pytest.mark.parametrize("splitter", [random_split, user_ratio_split])
 @pytest.mark.parametrize("bad", [-1, 1.5, "seed", True])
-def test_bad_random_state(bad: object) -> None:
-    with pytest.raises(ValueError, match="random_state"):
-        random_split(make_data(14), random_state=bad)  # type: ignore[arg-type]
+def test_bad_random_state(splitter, bad: object) -> None:
+    with pytest.raises(
+        ValueError,
+        match=rf"^{splitter.__name__}: random_state must be an integer >= 0, a "
+        rf"numpy\.random\.Generator or None, got {bad!r}$",
+    ):
+        splitter(make_data(14), random_state=bad)
 
 
-def test_bad_cold_and_data() -> None:
-    data = make_data(15)
-    with pytest.raises(ValueError, match="cold"):
-        random_split(data, cold="ignore")  # type: ignore[arg-type]
-    with pytest.raises(TypeError, match="Interactions"):
-        random_split(np.zeros(3))  # type: ignore[arg-type]
-    one = Interactions.from_arrays([1], [1])
-    with pytest.raises(ValueError, match="at least 2 rows"):
-        random_split(one)
-    with pytest.raises(ValueError, match="test set empty"):
+ALL_SPLITTERS = [
+    random_split, user_ratio_split, temporal_split, last_n_split, leave_one_out_split,
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("splitter", ALL_SPLITTERS)
+def test_each_splitter_names_itself(splitter) -> None:
+    name = splitter.__name__
+    with pytest.raises(
+        ValueError, match=rf"^{name}: cold must be one of 'keep', 'drop', got 'ignore'$"
+    ):
+        splitter(make_data(15), cold="ignore")
+    with pytest.raises(
+        TypeError, match=rf"^{name}: data must be a gnnrec\.Interactions, got ndarray$"
+    ):
+        splitter(np.zeros(3))
+
+
+def test_too_small_data() -> None:
+    one = Interactions.from_arrays([1], [1], timestamps=[1])
+    for splitter in (random_split, temporal_split):
+        with pytest.raises(
+            ValueError,
+            match=rf"^{splitter.__name__}: data must have at least 2 rows to split, got 1$",
+        ):
+            splitter(one)
+    with pytest.raises(
+        ValueError,
+        match=r"^user_ratio_split: test_size=0\.2 leaves the test set empty \(2 rows\); "
+        r"no user has 2 or more rows",
+    ):
         user_ratio_split(Interactions.from_arrays([1, 2], [1, 1]), random_state=0)
 
 
