@@ -7,8 +7,8 @@ on it and evaluated against it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 import warnings
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Literal, cast
 
 import numpy as np
@@ -23,12 +23,17 @@ __all__ = ["Interactions"]
 
 DuplicatePolicy = Literal["raise", "first", "last"]
 
+#: The largest integer id: ids are stored as int64.
+MAX_INT_ID = int(np.iinfo(np.int64).max)
+
 
 def _as_id_array(values: Any, column: str) -> np.ndarray:
     """Return ``values`` as a 1-D array of ids that are all integers or all strings.
 
-    Integer ids must be non-negative: ``-1`` is reserved to mean "no item"
-    in the padded outputs of :meth:`gnnrec.Recommender.recommend`.
+    Integer ids must be in ``[0, MAX_INT_ID]``: they are stored as int64, and
+    ``-1`` is reserved to mean "no item" in the padded outputs of
+    :meth:`gnnrec.Recommender.recommend`. Integer ids come back as int64,
+    string ids as a numpy unicode array.
     """
     # Python sequences go through an object array so that [1, "a"] is caught
     # as a mix instead of being coerced to strings by numpy.
@@ -40,7 +45,7 @@ def _as_id_array(values: Any, column: str) -> np.ndarray:
     if arr.ndim != 1:
         raise ValueError(f"column {column!r} must be one-dimensional, got shape {arr.shape}")
     if arr.dtype.kind in "iu":
-        return _non_negative(arr.astype(np.int64, copy=False), column)
+        return _int_ids(arr, column)
     if arr.dtype.kind in "US":
         return arr.astype(str)
     if arr.dtype.kind == "b":
@@ -57,7 +62,7 @@ def _as_id_array(values: Any, column: str) -> np.ndarray:
                 f"column {column!r} has a non-integer id {arr[row].item()!r} at row {row}; "
                 "ids must be integers or strings"
             )
-        return _non_negative(arr.astype(np.int64), column)
+        return _int_ids(arr, column)
     # object arrays: all ints, or all strings, never a mix
     is_int = np.fromiter(
         (isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in arr),
@@ -65,7 +70,7 @@ def _as_id_array(values: Any, column: str) -> np.ndarray:
         count=len(arr),
     )
     if is_int.all():
-        return _non_negative(arr.astype(np.int64), column)
+        return _int_ids(arr, column)
     is_str = np.fromiter((isinstance(v, str) for v in arr), dtype=bool, count=len(arr))
     if is_str.all():
         return arr.astype(str)
@@ -77,15 +82,36 @@ def _as_id_array(values: Any, column: str) -> np.ndarray:
     )
 
 
-def _non_negative(arr: np.ndarray, column: str) -> np.ndarray:
-    neg = arr < 0
-    if neg.any():
-        row = int(np.flatnonzero(neg)[0])
+def _int_ids(arr: np.ndarray, column: str) -> np.ndarray:
+    """Integer-valued ids (signed, unsigned, integral floats or Python ints) as int64.
+
+    Refuses, naming the column, the row and the id as given, a negative id
+    and an id above :data:`MAX_INT_ID`, which int64 cannot hold (a cast
+    would wrap a uint64 id to a negative one, and a Python int would raise
+    a bare :class:`OverflowError`).
+    """
+    if arr.dtype.kind == "i" or (arr.dtype.kind == "u" and arr.dtype.itemsize < 8):
+        over = np.zeros(len(arr), dtype=bool)  # every value fits in int64
+    elif arr.dtype.kind == "f":
+        over = arr >= 2.0**63  # the first float above MAX_INT_ID
+    else:  # uint64, or an object array of Python/numpy ints
+        over = np.asarray(arr > MAX_INT_ID, dtype=bool)
+    neg = np.asarray(arr < 0, dtype=bool)
+    bad = neg | over
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        value = int(arr[row])
+        if neg[row]:
+            raise ValueError(
+                f"column {column!r} has a negative id {value} at row {row}; "
+                "integer ids must be >= 0 (-1 is reserved for 'no item')"
+            )
         raise ValueError(
-            f"column {column!r} has a negative id {int(arr[row])} at row {row}; "
-            "integer ids must be >= 0 (-1 is reserved for 'no item')"
+            f"column {column!r} has id {value} at row {row}, above the largest supported "
+            f"integer id {MAX_INT_ID} (integer ids are stored as int64; use string ids "
+            "for larger ones)"
         )
-    return arr
+    return arr.astype(np.int64, copy=False)
 
 
 def _as_float_column(values: Any, column: str, n: int) -> np.ndarray:

@@ -130,3 +130,56 @@ def test_index_lookup_unknown_ids() -> None:
         data.user_index("a", unknown="nan")  # type: ignore[arg-type]
     with pytest.warns(FutureWarning, match="missing= is deprecated"):
         assert data.item_index([99], missing="ignore").tolist() == [-1]
+
+
+# --------------------------------------------------------------------------- ids beyond int64
+MAX = 2**63 - 1
+
+
+@pytest.mark.parametrize(
+    ("users", "items", "column", "value", "row"),
+    [
+        ([2**64 - 1], [1], "users", 2**64 - 1, 0),  # a Python int: was a bare OverflowError
+        ([0, 2**63], [1, 2], "users", 2**63, 1),
+        (np.array([1, 2**64 - 1], dtype=np.uint64), [1, 2], "users", 2**64 - 1, 1),  # wrapped
+        ([1, 2], np.array([2**63, 5], dtype=np.uint64), "items", 2**63, 0),
+        ([1, 2], [np.uint64(3), np.uint64(2**64 - 2)], "items", 2**64 - 2, 1),
+        (np.array([1.0, 1e19]), [1, 2], "users", 10**19, 1),  # an unchecked float cast
+    ],
+)
+def test_ids_above_int64_name_column_row_and_value(
+    users: object, items: object, column: str, value: int, row: int
+) -> None:
+    with pytest.raises(
+        ValueError,
+        match=rf"^column '{column}' has id {value} at row {row}, above the largest supported "
+        rf"integer id {MAX} ",
+    ):
+        Interactions.from_arrays(users, items)  # type: ignore[arg-type]
+
+
+def test_largest_int64_id_is_accepted() -> None:
+    data = Interactions.from_arrays(np.array([MAX, 0], dtype=np.uint64), [MAX, 1])
+    assert data.user_ids.tolist() == [0, MAX] and data.item_ids.tolist() == [1, MAX]
+    assert data.user_ids.dtype == np.int64
+
+
+def test_huge_negative_python_int_is_a_negative_id() -> None:
+    with pytest.raises(ValueError, match=rf"^column 'items' has a negative id {-(2**70)} at row 1;"):
+        Interactions.from_arrays([1, 2], [3, -(2**70)])
+
+
+def test_from_scipy_ids_above_int64() -> None:
+    m = sp.csr_matrix(np.eye(2, dtype=np.float32))
+    with pytest.raises(ValueError, match=rf"^column 'user_ids' has id {2**64 - 1} at row 1, above"):
+        Interactions.from_scipy(m, user_ids=[0, 2**64 - 1])
+    big = np.array([2**63, 1], dtype=np.uint64)
+    with pytest.raises(ValueError, match=rf"^column 'item_ids' has id {2**63} at row 0, above"):
+        Interactions.from_scipy(m, item_ids=big)
+
+
+def test_from_pandas_uint64_column_above_int64() -> None:
+    pd = pytest.importorskip("pandas")
+    df = pd.DataFrame({"u": np.array([1, 2**64 - 1], dtype=np.uint64), "i": [1, 2]})
+    with pytest.raises(ValueError, match=rf"^column 'users' has id {2**64 - 1} at row 1, above"):
+        Interactions.from_pandas(df, "u", "i")
