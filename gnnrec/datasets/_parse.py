@@ -61,6 +61,8 @@ _YEAR = re.compile(r"\((\d{4})\)\s*$")
 _TAB, _NL, _DOT = 9, 10, 46
 _RATING_COL = 2
 _N_COLS = 4
+_FIELDS = ("user id", "item id", "rating", "timestamp")
+_INT64 = np.iinfo(np.int64)
 
 
 def year_from_title(title: str) -> int:
@@ -85,6 +87,37 @@ def _first_non_number(text: bytes) -> int:
         if not all(field.strip().isdigit() for field in line.split(b"\t")):
             return k
     return 0  # pragma: no cover - only called when some field is bad
+
+
+def _check_int64_range(
+    chunk: bytes, lines: np.ndarray, bounds: np.ndarray, where: str, first_line: int
+) -> None:
+    """Raise naming the first of ``lines`` whose field is outside the int64 range.
+
+    ``np.fromstring`` clamps such a number to the int64 limit without a
+    word, so a token equal to a limit marks a line to check here (slow path,
+    run only for those lines; a field that really is the limit passes).
+    ``bounds[k]`` is the newline that ends line ``k``.
+    """
+    for k in np.unique(lines).tolist():
+        start = int(bounds[k - 1]) + 1 if k else 0
+        fields = chunk[start : int(bounds[k])].split(b"\t")
+        for name, field in zip(_FIELDS, fields, strict=False):
+            for part in field.split(b"."):
+                try:
+                    value = int(part)
+                except ValueError:  # pragma: no cover - the token count was checked
+                    continue
+                if _INT64.min <= value <= _INT64.max:
+                    continue
+                text = field.strip().decode("ascii", "replace")
+                if name == "rating":
+                    why = f"the rating {text} has more digits than a rating can have"
+                elif value > 0:
+                    why = f"the {name} {text} is above the largest supported integer {_INT64.max}"
+                else:
+                    why = f"the {name} {text} is below the smallest supported integer {_INT64.min}"
+                raise _malformed(where, first_line + k, why)
 
 
 def _parse_chunk(chunk: bytes, where: str, first_line: int) -> RatingColumns:
@@ -136,6 +169,10 @@ def _parse_chunk(chunk: bytes, where: str, first_line: int) -> RatingColumns:
         raise _malformed(where, first_line + _first_non_number(text), "a field is not a number")
     first = np.arange(n, dtype=np.int64) * _N_COLS
     first[1:] += np.cumsum(has_dot)[:-1]
+    clamped = np.flatnonzero((tokens == _INT64.max) | (tokens == _INT64.min))
+    if len(clamped):
+        lines = np.searchsorted(first, clamped, side="right") - 1
+        _check_int64_range(chunk, lines, ends, where, first_line)
     rating = tokens[first + 2].astype(np.float64)
     if len(dots):
         frac = np.where(has_dot == 1, tokens[first + 3], 0).astype(np.float64)
@@ -245,8 +282,9 @@ def parse_ratings(
     Raises
     ------
     ValueError
-        If a line does not have four numeric fields; the message names the
-        file and the line.
+        If a line does not have four numeric fields, or holds an integer
+        outside the int64 range; the message names the file, the line and,
+        for a number out of range, the value.
     ImportError
         If ``engine="pandas"`` and pandas is not installed.
     """

@@ -11,6 +11,7 @@ import dataclasses
 import hashlib
 import io
 import os
+import re
 import stat
 import sys
 import urllib.error
@@ -266,6 +267,53 @@ def test_malformed_ratings_name_the_line(
     path.write_bytes(text)
     with pytest.raises(ValueError, match=message):
         parse.parse_ratings(path, b"::", engine=engine)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            b"1::2::3::4\n99999999999999999999::2::3::4\n",
+            "line 2: the user id 99999999999999999999 is above the largest supported integer "
+            "9223372036854775807",
+        ),
+        (
+            b"1::18446744073709551615::3::4\n",
+            "line 1: the item id 18446744073709551615 is above the largest supported integer",
+        ),
+        (
+            b"1::2::3::4\n1::2::3::4\n1::2::3::-99999999999999999999\n",
+            "line 3: the timestamp -99999999999999999999 is below the smallest supported integer "
+            "-9223372036854775808",
+        ),
+    ],
+)
+@pytest.mark.parametrize("engine", ["numpy", "auto"])
+@pytest.mark.parametrize("chunk_bytes", [1 << 26, 13])
+def test_numbers_beyond_int64_name_the_file_line_and_value(
+    tmp_path: Path, text: bytes, message: str, engine: parse.Engine, chunk_bytes: int
+) -> None:
+    # np.fromstring clamps them to 9223372036854775807 without a word
+    path = tmp_path / "ratings.dat"
+    path.write_bytes(text)
+    with pytest.raises(ValueError, match=re.escape(f"{path}: malformed ratings {message}")):
+        parse.parse_ratings(path, b"::", engine=engine, chunk_bytes=chunk_bytes)
+
+
+def test_int64_limits_themselves_parse(tmp_path: Path) -> None:
+    path = tmp_path / "ratings.dat"
+    path.write_bytes(b"9223372036854775807::1::4.5::9223372036854775807\n2::3::1::5\n")
+    users, items, ratings, times = parse.parse_ratings(path, b"::", engine="numpy")
+    assert users.tolist() == [2**63 - 1, 2] and times.tolist() == [2**63 - 1, 5]
+    assert items.tolist() == [1, 3] and ratings.tolist() == [4.5, 1.0]
+
+
+def test_rating_with_too_many_digits_is_refused_by_the_numpy_parser(tmp_path: Path) -> None:
+    # the fraction's digits clamped to int64 gave the rating 4.092 instead of 5.0
+    path = tmp_path / "ratings.dat"
+    path.write_bytes(b"1::2::4.99999999999999999999::4\n")
+    with pytest.raises(ValueError, match=r"line 1: the rating 4\.9+ has more digits"):
+        parse.parse_ratings(path, b"::", engine="numpy")
 
 
 def test_ratings_without_pandas(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
