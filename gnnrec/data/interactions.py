@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Literal, cast
 import numpy as np
 import scipy.sparse as sp
 
+from gnnrec._validation import check_bool, check_choice
 from gnnrec.data.vocab import IdMap, Unknown
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -22,6 +23,7 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["Interactions"]
 
 DuplicatePolicy = Literal["raise", "first", "last"]
+_DUPLICATE_POLICIES: tuple[DuplicatePolicy, ...] = ("raise", "first", "last")
 
 #: The largest integer id: ids are stored as int64.
 MAX_INT_ID = int(np.iinfo(np.int64).max)
@@ -54,7 +56,9 @@ def _as_id_array(values: Any, column: str) -> np.ndarray:
         finite = np.isfinite(arr)
         if not finite.all():
             row = int(np.flatnonzero(~finite)[0])
-            raise ValueError(f"column {column!r} has a non-finite id {arr[row].item()!r} at row {row}")
+            raise ValueError(
+                f"column {column!r} has a non-finite id {arr[row].item()!r} at row {row}"
+            )
         frac = arr != np.round(arr)
         if frac.any():
             row = int(np.flatnonzero(frac)[0])
@@ -126,8 +130,49 @@ def _as_float_column(values: Any, column: str, n: int) -> np.ndarray:
     bad = ~np.isfinite(arr)
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
-        raise ValueError(f"column {column!r} has a non-finite value {arr[row].item()!r} at row {row}")
+        raise ValueError(
+            f"column {column!r} has a non-finite value {arr[row].item()!r} at row {row}"
+        )
     return arr
+
+
+def _unique_entries(
+    row: np.ndarray,
+    col: np.ndarray,
+    position: np.ndarray,
+    n_items: int,
+    duplicates: DuplicatePolicy,
+    user_ids: np.ndarray,
+    item_ids: np.ndarray,
+    caller: str,
+) -> np.ndarray | None:
+    """Which matrix entries to keep when a ``(row, col)`` is stored more than once.
+
+    ``position`` is each entry's position among the stored entries, in
+    increasing order. Returns ``None`` when every entry is unique, else the
+    sorted indices of the entries to keep (``duplicates="first"``/``"last"``)
+    or raises (``"raise"``).
+    """
+    if len(user_ids) * n_items < 2**62:
+        order = np.argsort(row * n_items + col, kind="stable")
+    else:  # pragma: no cover - only for an id space beyond ~2**62 cells
+        order = np.lexsort((col, row))  # stable: ties stay in stored order
+    r, c = row[order], col[order]
+    dup = (r[1:] == r[:-1]) & (c[1:] == c[:-1])
+    if not dup.any():
+        return None
+    if duplicates == "raise":
+        first = int(order[1:][dup][0])
+        same = position[(row == row[first]) & (col == col[first])]
+        u, i = user_ids[row[first]].item(), item_ids[col[first]].item()
+        raise ValueError(
+            f"{caller}: duplicate (user, item) pair ({u!r}, {i!r}): the matrix stores its "
+            f"entry (row {row[first]}, column {col[first]}) {len(same)} times, at positions "
+            f"{same[:5].tolist()} of its stored entries; pass duplicates='last' or 'first' "
+            "to keep one (entries are never summed)"
+        )
+    keep_sorted = np.append(~dup, True) if duplicates == "last" else np.insert(~dup, 0, True)
+    return np.sort(order[keep_sorted])
 
 
 class Interactions:
@@ -227,15 +272,13 @@ class Interactions:
             ratings or timestamps, or duplicate pairs under ``"raise"``; the
             message names the column and an offending row.
         """
-        if duplicates not in ("raise", "first", "last"):
-            raise ValueError(
-                f"duplicates must be 'raise', 'first' or 'last', got {duplicates!r}"
-            )
+        caller = "Interactions.from_arrays"
+        duplicates = check_choice(duplicates, "duplicates", _DUPLICATE_POLICIES, caller=caller)
         u_raw = _as_id_array(users, "users")
         i_raw = _as_id_array(items, "items")
         n = len(u_raw)
         if n == 0:
-            raise ValueError("cannot build Interactions from empty input (0 rows)")
+            raise ValueError(f"{caller}: cannot build Interactions from empty input (0 rows)")
         if len(i_raw) != n:
             raise ValueError(f"column 'items' has {len(i_raw)} rows but 'users' has {n}")
         r = None if ratings is None else _as_float_column(ratings, "ratings", n)
@@ -253,9 +296,7 @@ class Interactions:
         # (pair, timestamp, row) is only needed when there are duplicates.
         sorted_pair = np.sort(pair)
         if (sorted_pair[1:] == sorted_pair[:-1]).any():
-            order = np.lexsort(
-                (np.arange(n), t if t is not None else np.zeros(n, np.int64), pair)
-            )
+            order = np.lexsort((np.arange(n), t if t is not None else np.zeros(n, np.int64), pair))
             sorted_pair = pair[order]
             dup = sorted_pair[1:] == sorted_pair[:-1]
             if duplicates == "raise":
@@ -297,6 +338,8 @@ class Interactions:
         KeyError
             If a named column is not in ``df``.
         """
+        caller = "Interactions.from_pandas"
+        duplicates = check_choice(duplicates, "duplicates", _DUPLICATE_POLICIES, caller=caller)
         cols = {"user_col": user_col, "item_col": item_col}
         if rating_col is not None:
             cols["rating_col"] = rating_col
@@ -305,7 +348,8 @@ class Interactions:
         for arg, name in cols.items():
             if name not in df.columns:
                 raise KeyError(
-                    f"{arg}={name!r} is not a column of the DataFrame; columns: {list(df.columns)}"
+                    f"{caller}: {arg}={name!r} is not a column of the DataFrame; "
+                    f"columns: {list(df.columns)}"
                 )
 
         def col(name: str) -> np.ndarray:
@@ -331,36 +375,91 @@ class Interactions:
         user_ids: Sequence[Any] | np.ndarray | None = None,
         item_ids: Sequence[Any] | np.ndarray | None = None,
         explicit: bool = True,
+        duplicates: DuplicatePolicy = "raise",
     ) -> Interactions:
         """Build interactions from a sparse users × items matrix.
 
-        Every stored non-zero entry is one interaction. Rows and columns that
-        hold no entry still count as users and items (so a catalogue item that
-        nobody has interacted with yet can be recommended).
+        Every stored non-zero entry is one interaction (explicit zeros are
+        not), and the rows keep the order of the stored entries (``.data``
+        of a COO, CSR or CSC matrix). Rows and columns that hold no entry
+        still count as users and items (so a catalogue item that nobody has
+        interacted with yet can be recommended).
 
         Parameters
         ----------
         matrix : scipy.sparse matrix or array, shape (n_users, n_items)
         user_ids, item_ids : array-like, optional
-            External ids of the rows and columns (default ``0..n-1``); they
-            must be unique.
+            External ids of the rows and columns (default ``0..n-1``): unique,
+            and all non-negative integers or all strings, as in
+            :meth:`from_arrays`.
         explicit : bool, default True
             Keep the stored values as ratings. With ``False`` the values are
             ignored (implicit feedback).
+        duplicates : {"raise", "first", "last"}, default "raise"
+            What to do when the matrix stores one ``(row, column)`` entry more
+            than once (a COO matrix can; a CSR or CSC only when it is not in
+            canonical format). Such entries are never summed, as scipy's own
+            conversions would (two ratings of 3 are not a rating of 6).
+            ``"raise"`` refuses them, naming the ids and the positions of
+            the entries; ``"first"`` keeps the entry stored first,
+            ``"last"`` the one stored last.
+
+        Returns
+        -------
+        Interactions
+
+        Raises
+        ------
+        ValueError
+            On a matrix with no stored non-zero entry, ids of the wrong
+            number, repeated, negative or mixed, non-finite values (with
+            ``explicit=True``), or repeated entries under ``"raise"``.
+
+        Examples
+        --------
+        >>> import numpy as np, scipy.sparse as sp
+        >>> m = sp.coo_matrix(([3.0, 4.0, 5.0], ([0, 0, 1], [1, 1, 0])), shape=(2, 2))
+        >>> Interactions.from_scipy(m, duplicates="last").ratings.tolist()
+        [4.0, 5.0]
         """
-        coo = sp.coo_matrix(matrix)
-        coo.sum_duplicates()
-        coo.eliminate_zeros()
-        if coo.nnz == 0:
-            raise ValueError("cannot build Interactions from a matrix with no stored entries")
+        caller = "Interactions.from_scipy"
+        explicit = check_bool(explicit, "explicit", caller=caller)
+        duplicates = check_choice(duplicates, "duplicates", _DUPLICATE_POLICIES, caller=caller)
+        # tocoo() keeps every stored entry, repeated ones included: nothing is summed
+        coo = matrix.tocoo() if sp.issparse(matrix) else sp.coo_matrix(matrix)
+        if len(coo.shape) != 2:
+            raise ValueError(
+                f"{caller}: matrix must be two-dimensional (users × items), got shape {coo.shape}"
+            )
+        stored = np.flatnonzero(coo.data != 0)  # positions of the interactions
+        if len(stored) == 0:
+            raise ValueError(
+                f"{caller}: cannot build Interactions from a matrix with no stored entries"
+            )
         n_users, n_items = coo.shape
         uids = np.arange(n_users) if user_ids is None else _as_id_array(user_ids, "user_ids")
         iids = np.arange(n_items) if item_ids is None else _as_id_array(item_ids, "item_ids")
-        for name, ids, size in (("user_ids", uids, n_users), ("item_ids", iids, n_items)):
+        for name, ids, size, axis in (
+            ("user_ids", uids, n_users, "rows"),
+            ("item_ids", iids, n_items, "columns"),
+        ):
             if len(ids) != size:
-                raise ValueError(f"{name} has {len(ids)} entries but the matrix has {size}")
-            if len(np.unique(ids)) != size:
-                raise ValueError(f"{name} holds repeated ids")
+                raise ValueError(
+                    f"{caller}: {name} has {len(ids)} entries but the matrix has {size} {axis}"
+                )
+            sorted_ids = np.sort(ids)
+            repeated = np.flatnonzero(sorted_ids[1:] == sorted_ids[:-1])
+            if len(repeated):
+                dup = sorted_ids[repeated[0]]
+                raise ValueError(
+                    f"{caller}: {name} holds repeated ids: {dup.item()!r} at positions "
+                    f"{np.flatnonzero(ids == dup)[:5].tolist()}"
+                )
+        row = coo.row[stored].astype(np.int64)
+        col = coo.col[stored].astype(np.int64)
+        keep = _unique_entries(row, col, stored, n_items, duplicates, uids, iids, caller)
+        if keep is not None:
+            stored, row, col = stored[keep], row[keep], col[keep]
         # ids must be sorted so that index order is id order: permute to sorted
         u_order = np.argsort(uids, kind="stable")
         i_order = np.argsort(iids, kind="stable")
@@ -368,12 +467,16 @@ class Interactions:
         u_rank[u_order] = np.arange(n_users)
         i_rank = np.empty(n_items, np.int64)
         i_rank[i_order] = np.arange(n_items)
-        ratings = coo.data.astype(np.float64) if explicit else None
+        ratings = coo.data[stored].astype(np.float64) if explicit else None
         if ratings is not None and not np.isfinite(ratings).all():
-            raise ValueError("column 'ratings' (the matrix values) has non-finite entries")
+            bad = int(np.flatnonzero(~np.isfinite(ratings))[0])
+            raise ValueError(
+                f"column 'ratings' (the matrix values) has a non-finite value "
+                f"{ratings[bad].item()!r} at matrix row {row[bad]}, column {col[bad]}"
+            )
         return cls(
-            u_rank[coo.row],
-            i_rank[coo.col],
+            u_rank[row],
+            i_rank[col],
             user_ids=uids[u_order],
             item_ids=iids[i_order],
             ratings=ratings,
@@ -422,7 +525,11 @@ class Interactions:
         return len(self._users)
 
     def __repr__(self) -> str:
-        extras = [c for c, v in (("ratings", self._ratings), ("timestamps", self._timestamps)) if v is not None]
+        extras = [
+            c
+            for c, v in (("ratings", self._ratings), ("timestamps", self._timestamps))
+            if v is not None
+        ]
         return (
             f"Interactions(n={len(self)}, n_users={self.n_users}, n_items={self.n_items}"
             + (f", with {' and '.join(extras)}" if extras else "")
@@ -440,7 +547,9 @@ class Interactions:
         """The item vocabulary (external ids <-> indices)."""
         return IdMap(self._item_ids)
 
-    def user_index(self, ids: Any, *, unknown: Unknown = "raise", missing: Any = None) -> np.ndarray:
+    def user_index(
+        self, ids: Any, *, unknown: Unknown = "raise", missing: Any = None
+    ) -> np.ndarray:
         """Map external user ids to indices.
 
         Parameters
@@ -455,7 +564,9 @@ class Interactions:
         unknown = _renamed_missing(missing, unknown, "Interactions.user_index")
         return self.user_map.index(ids, unknown=unknown, kind="user")
 
-    def item_index(self, ids: Any, *, unknown: Unknown = "raise", missing: Any = None) -> np.ndarray:
+    def item_index(
+        self, ids: Any, *, unknown: Unknown = "raise", missing: Any = None
+    ) -> np.ndarray:
         """Map external item ids to indices (see :meth:`user_index`)."""
         unknown = _renamed_missing(missing, unknown, "Interactions.item_index")
         return self.item_map.index(ids, unknown=unknown, kind="item")
@@ -468,7 +579,10 @@ class Interactions:
         """
         rows = np.asarray(rows)
         if rows.dtype == bool and len(rows) != len(self):
-            raise ValueError(f"boolean mask has {len(rows)} entries, expected {len(self)}")
+            raise ValueError(
+                f"Interactions.subset: a boolean mask of rows must have {len(self)} entries, "
+                f"got {len(rows)}"
+            )
         return Interactions(
             self._users[rows],
             self._items[rows],
@@ -479,16 +593,24 @@ class Interactions:
         )
 
     def to_csr(self, *, values: Literal["ones", "ratings"] = "ones") -> sp.csr_matrix:
-        """Users × items CSR matrix of ones (or of ratings)."""
+        """Users × items CSR matrix of ones (or of ratings).
+
+        Parameters
+        ----------
+        values : {"ones", "ratings"}, default "ones"
+            What the stored entries hold.
+        """
+        caller = "Interactions.to_csr"
+        values = check_choice(values, "values", ("ones", "ratings"), caller=caller)
         if values == "ratings":
             if self._ratings is None:
-                raise ValueError("these interactions have no ratings")
+                raise ValueError(
+                    f"{caller}: values='ratings', but these interactions have no ratings"
+                )
             data = self._ratings.astype(np.float32)
         else:
             data = np.ones(len(self), dtype=np.float32)
-        return sp.csr_matrix(
-            (data, (self._users, self._items)), shape=(self.n_users, self.n_items)
-        )
+        return sp.csr_matrix((data, (self._users, self._items)), shape=(self.n_users, self.n_items))
 
     def to_arrays(self) -> dict[str, np.ndarray]:
         """External-id columns ``user``, ``item`` (+ ``rating``, ``timestamp``)."""

@@ -79,7 +79,9 @@ def test_duplicates_policies() -> None:
         ({"users": [0.0, np.nan], "items": [0, 1]}, r"column 'users'.*non-finite id nan at row 1"),
         ({"users": [True, False], "items": [0, 1]}, r"column 'users'"),
         ({"users": [[0, 1]], "items": [[0, 1]]}, r"one-dimensional"),
-        ({"users": [0, 1], "items": [0, 1], "duplicates": "drop"}, r"duplicates must be"),
+        ({"users": [0, 1], "items": [0, 1], "duplicates": "drop"},
+         r"^Interactions\.from_arrays: duplicates must be one of 'raise', 'first', 'last', "
+         r"got 'drop'$"),
     ],
 )
 def test_from_arrays_rejects_bad_input_naming_column_and_row(kwargs: dict, pattern: str) -> None:
@@ -97,7 +99,10 @@ def test_from_scipy_rejects_bad_ids_and_empty() -> None:
     m = sp.csr_matrix(np.eye(2, dtype=np.float32))
     with pytest.raises(ValueError, match=r"user_ids has 3 entries"):
         Interactions.from_scipy(m, user_ids=[1, 2, 3])
-    with pytest.raises(ValueError, match=r"item_ids holds repeated ids"):
+    with pytest.raises(
+        ValueError,
+        match=r"^Interactions\.from_scipy: item_ids holds repeated ids: 1 at positions \[0, 1\]$",
+    ):
         Interactions.from_scipy(m, item_ids=[1, 1])
     with pytest.raises(ValueError, match=r"no stored entries"):
         Interactions.from_scipy(sp.csr_matrix((2, 2), dtype=np.float32))
@@ -165,7 +170,9 @@ def test_largest_int64_id_is_accepted() -> None:
 
 
 def test_huge_negative_python_int_is_a_negative_id() -> None:
-    with pytest.raises(ValueError, match=rf"^column 'items' has a negative id {-(2**70)} at row 1;"):
+    with pytest.raises(
+        ValueError, match=rf"^column 'items' has a negative id {-(2**70)} at row 1;"
+    ):
         Interactions.from_arrays([1, 2], [3, -(2**70)])
 
 
@@ -183,3 +190,91 @@ def test_from_pandas_uint64_column_above_int64() -> None:
     df = pd.DataFrame({"u": np.array([1, 2**64 - 1], dtype=np.uint64), "i": [1, 2]})
     with pytest.raises(ValueError, match=rf"^column 'users' has id {2**64 - 1} at row 1, above"):
         Interactions.from_pandas(df, "u", "i")
+
+
+# --------------------------------------------------------------------------- from_scipy duplicates
+def _coo(data: list[float], rows: list[int], cols: list[int], shape=(2, 3)) -> sp.coo_matrix:
+    return sp.coo_matrix((np.asarray(data), (np.asarray(rows), np.asarray(cols))), shape=shape)
+
+
+def test_from_scipy_refuses_repeated_coo_entries_instead_of_summing() -> None:
+    # two ratings of 3 for one pair were summed into one rating of 6.0
+    m = _coo([3.0, 4.0, 3.0], [0, 1, 0], [2, 0, 2])
+    with pytest.raises(
+        ValueError,
+        match=r"^Interactions\.from_scipy: duplicate \(user, item\) pair \(0, 2\): the matrix "
+        r"stores its entry \(row 0, column 2\) 2 times, at positions \[0, 2\] of its stored "
+        r"entries; pass duplicates='last' or 'first'",
+    ):
+        Interactions.from_scipy(m)
+    with pytest.raises(ValueError, match=r"pair \('bob', 'z'\): .*\(row 0, column 2\)"):
+        Interactions.from_scipy(m, user_ids=["bob", "ann"], item_ids=["y", "x", "z"])
+
+
+@pytest.mark.parametrize(("policy", "ratings"), [("first", [3.0, 4.0]), ("last", [4.0, 5.0])])
+def test_from_scipy_keeps_one_repeated_entry_by_position(policy: str, ratings: list) -> None:
+    m = _coo([3.0, 4.0, 5.0], [0, 1, 0], [2, 0, 2])
+    data = Interactions.from_scipy(m, duplicates=policy)  # type: ignore[arg-type]
+    assert data.ratings is not None and data.ratings.tolist() == ratings  # stored order
+    assert data.to_csr(values="ratings").toarray()[0, 2] == ratings[0 if policy == "first" else 1]
+    assert (data.n_users, data.n_items, len(data)) == (2, 3, 2)
+
+
+@pytest.mark.parametrize("fmt", ["csr", "csc"])
+def test_from_scipy_non_canonical_compressed_matrix(fmt: str) -> None:
+    # a CSR/CSC built from raw arrays may repeat an index; tocoo() keeps both entries
+    data, indices, indptr = np.array([3.0, 3.0, 1.0]), np.array([1, 1, 0]), np.array([0, 2, 3])
+    cls = sp.csr_matrix if fmt == "csr" else sp.csc_matrix
+    m = cls((data, indices, indptr), shape=(2, 2))
+    assert not m.has_canonical_format
+    with pytest.raises(
+        ValueError, match=r"duplicate \(user, item\) pair .* 2 times, at positions \[0, 1\]"
+    ):
+        Interactions.from_scipy(m)
+    kept = Interactions.from_scipy(m, duplicates="last")
+    assert kept.ratings is not None and kept.ratings.tolist() == [3.0, 1.0]
+
+
+def test_from_scipy_explicit_zeros_are_not_interactions_nor_duplicates() -> None:
+    m = _coo([0.0, 3.0, 2.0], [0, 0, 1], [1, 1, 2])
+    data = Interactions.from_scipy(m)
+    assert data.ratings is not None and data.ratings.tolist() == [3.0, 2.0]
+
+
+def test_from_scipy_sparse_array_and_argument_checks() -> None:
+    arr = sp.coo_array(_coo([1.0, 1.0], [0, 0], [0, 0]))
+    with pytest.raises(ValueError, match=r"duplicate"):
+        Interactions.from_scipy(arr)
+    assert len(Interactions.from_scipy(arr, duplicates="first")) == 1
+    with pytest.raises(
+        ValueError,
+        match=r"^Interactions\.from_scipy: duplicates must be one of 'raise', 'first', 'last', "
+        r"got 'sum'$",
+    ):
+        Interactions.from_scipy(arr, duplicates="sum")  # type: ignore[arg-type]
+    with pytest.raises(
+        ValueError, match=r"^Interactions\.from_scipy: explicit must be True or False, got 'no'$"
+    ):
+        Interactions.from_scipy(arr, explicit="no")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match=r"^Interactions\.from_scipy: matrix must be two-dim"):
+        Interactions.from_scipy(sp.coo_array(np.array([1.0, 2.0])))
+    with pytest.raises(ValueError, match=r"non-finite value nan at matrix row 1, column 0"):
+        Interactions.from_scipy(_coo([1.0, np.nan], [0, 1], [0, 0]))
+
+
+def test_from_pandas_checks_duplicates_under_its_own_name() -> None:
+    pd = pytest.importorskip("pandas")
+    df = pd.DataFrame({"user": [1, 1], "item": [2, 2]})
+    with pytest.raises(ValueError, match=r"^Interactions\.from_pandas: duplicates must be one of"):
+        Interactions.from_pandas(df, duplicates="keep")  # type: ignore[arg-type]
+    assert len(Interactions.from_pandas(df, duplicates="last")) == 1
+
+
+def test_to_csr_refuses_an_unknown_values_argument() -> None:
+    # any value other than "ratings" used to give a matrix of ones
+    data = Interactions.from_arrays([1, 2], [1, 2], ratings=[4.0, 5.0])
+    with pytest.raises(
+        ValueError,
+        match=r"^Interactions\.to_csr: values must be one of 'ones', 'ratings', got 'rating'$",
+    ):
+        data.to_csr(values="rating")  # type: ignore[arg-type]
