@@ -4,12 +4,13 @@
 """
 
 from gnnrec import data, datasets, encoders, evaluation, heads, metrics
+from gnnrec._estimator import NotFittedError
 from gnnrec._version import __version__
 from gnnrec.data import Interactions, Split
 from gnnrec.encoders import GAT, GCN, SAGE, LightGCN
 from gnnrec.evaluation import FullRankingEvaluator, full_ranking, rated_items, rating_metrics
 from gnnrec.heads import BoundedSigmoidHead, DotHead, LinearHead, MLPHead
-from gnnrec.recommender import NotFittedError, Recommender
+from gnnrec.recommender import Recommender
 
 __all__ = [
     "GAT",

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any, Literal
+
 import torch
 from torch import Tensor, nn
 
-from gnnrec.encoders import Encoder
+from gnnrec.encoders import Encoder, build_encoder
 from gnnrec.graph import BipartiteGraph
-from gnnrec.heads import Head
+from gnnrec.heads import BoundedSigmoidHead, DotHead, Head, build_head
 
-__all__ = ["GraphRecModel"]
+__all__ = ["GraphRecModel", "build_model"]
 
 
 class GraphRecModel(nn.Module):
@@ -111,3 +113,53 @@ class GraphRecModel(nn.Module):
         bigger = graph.with_new_users(users.cpu().numpy(), items.cpu().numpy(), num_new)
         z = self.encoder(x, bigger)
         return z[self.num_users : self.num_users + num_new]
+
+
+def build_model(
+    encoder: Any,
+    head: Any,
+    *,
+    task: Literal["rating", "ranking"],
+    embedding_dim: int,
+    num_layers: int | None,
+    num_users: int,
+    num_items: int,
+    target_mean: float | None = None,
+    rating_range: tuple[float, float] | None = None,
+) -> GraphRecModel:
+    """A freshly initialised model for a data set, from the estimator's parameters.
+
+    Parameters
+    ----------
+    encoder : str, Encoder class or instance, or nn.Module
+        See :func:`gnnrec.encoders.build_encoder`.
+    head : str, Head class or instance, or None
+        See :func:`gnnrec.heads.build_head`; ``None`` is
+        :class:`~gnnrec.heads.BoundedSigmoidHead` for ratings and
+        :class:`~gnnrec.heads.DotHead` for ranking.
+    task : {"rating", "ranking"}
+    embedding_dim : int
+    num_layers : int or None
+        The estimator's depth (``None``: the encoder's own, else 3).
+    num_users, num_items : int
+    target_mean : float, optional
+        Mean training rating (initial global bias).
+    rating_range : tuple of float, optional
+        ``(min, max)`` of the training ratings, for bounded heads.
+
+    Returns
+    -------
+    GraphRecModel
+    """
+    built_encoder = build_encoder(encoder, in_channels=embedding_dim, num_layers=num_layers)
+    if head is None:
+        head = BoundedSigmoidHead() if task == "rating" else DotHead()
+    built_head = build_head(
+        head,
+        in_channels=embedding_dim,
+        num_users=num_users,
+        num_items=num_items,
+        target_mean=target_mean,
+        rating_range=rating_range,
+    )
+    return GraphRecModel(num_users, num_items, embedding_dim, built_encoder, built_head)

@@ -1,81 +1,53 @@
-"""The scikit-learn-style :class:`Recommender` estimator."""
+"""The scikit-learn-style :class:`Recommender` estimator: parameters and wiring.
+
+The work is done by components, each in its own module: the id vocabulary
+(:mod:`gnnrec.data.vocab`), the graph (:mod:`gnnrec.graph`), the model
+(:mod:`gnnrec.model`), training (:mod:`gnnrec.training`), scoring and
+top-k (:mod:`gnnrec.ranking`), evaluation (:mod:`gnnrec.evaluation`) and the
+model file (:mod:`gnnrec.persistence`).
+"""
 
 from __future__ import annotations
 
-import contextlib
-import copy
-import inspect
 import json
-import logging
-import math
 import os
 import warnings
-import zipfile
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any, Literal
 
 import numpy as np
 import scipy.sparse as sp
 import torch
-from torch import Tensor, nn
+from torch import nn
 
+from gnnrec import persistence
+from gnnrec._estimator import EstimatorParams, NotFittedError
+from gnnrec._validation import (
+    check_bool,
+    check_choice,
+    check_device,
+    check_float,
+    check_instance,
+    check_int,
+    check_ks,
+)
 from gnnrec._version import __version__
 from gnnrec.data.interactions import Interactions
-from gnnrec.data.vocab import IdMap
-from gnnrec.encoders import build_encoder
+from gnnrec.data.vocab import IdMap, Unknown, check_unknown
 from gnnrec.encoders.base import ENCODERS
 from gnnrec.evaluation import FullRankingEvaluator, rating_metrics
 from gnnrec.graph import BipartiteGraph
-from gnnrec.heads import BoundedSigmoidHead, DotHead, Head, build_head, resolve_head
+from gnnrec.heads import Head
 from gnnrec.heads.base import HEADS
 from gnnrec.metrics import RANKING_METRICS
-from gnnrec.model import GraphRecModel
-from gnnrec.trainer import Trainer
+from gnnrec.model import GraphRecModel, build_model
+from gnnrec.ranking import Scorer
+from gnnrec.training import Callback, EarlyStopping, LogEpochs, ProgressBar, Trainer, fit_epochs
 
 __all__ = ["NotFittedError", "Recommender"]
 
-logger = logging.getLogger("gnnrec")
 
-_FORMAT = "gnnrec-model"
-_FORMAT_VERSION = 1
-_NO_ITEM_INT = -1
-_NO_ITEM_STR = ""
-
-
-class NotFittedError(RuntimeError, AttributeError):
-    """Raised when a method that needs a fitted model is called before :meth:`Recommender.fit`."""
-
-
-def _resolve_device(device: str | torch.device) -> torch.device:
-    if isinstance(device, torch.device):
-        return device
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        resolved = torch.device(device)
-    except (RuntimeError, TypeError) as err:
-        raise ValueError(f"device must be 'auto', 'cpu', 'cuda' or 'cuda:N', got {device!r}") from err
-    if resolved.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"device={device!r} but CUDA is not available; use 'cpu' or 'auto'")
-    return resolved
-
-
-def _check_int(name: str, value: Any, minimum: int, allow_none: bool = False) -> None:
-    if value is None and allow_none:
-        return
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"Recommender: {name} must be an integer >= {minimum}, got {value!r}")
-
-
-def _check_float(name: str, value: Any, minimum: float, strict: bool) -> None:
-    ok = isinstance(value, (int, float, np.floating)) and not isinstance(value, bool)
-    ok = ok and math.isfinite(value) and (value > minimum if strict else value >= minimum)
-    if not ok:
-        op = ">" if strict else ">="
-        raise ValueError(f"Recommender: {name} must be a finite number {op} {minimum}, got {value!r}")
-
-
-class Recommender:
+class Recommender(EstimatorParams):
     """A graph-neural-network recommender with a scikit-learn-like API.
 
     Learned id embeddings of users and items are propagated over the
@@ -92,13 +64,14 @@ class Recommender:
         Output head; by default :class:`~gnnrec.heads.BoundedSigmoidHead`
         for ratings and :class:`~gnnrec.heads.DotHead` for ranking.
     task : {"auto", "rating", "ranking"}, default "auto"
-        ``"rating"`` fits observed ratings with MSE; ``"ranking"`` fits
-        implicit feedback with BPR over sampled negatives; ``"auto"`` picks
-        rating when the training data has ratings.
+        ``"rating"`` fits observed ratings (the head's rating loss, MSE by
+        default); ``"ranking"`` fits implicit feedback with BPR over sampled
+        negatives; ``"auto"`` picks rating when the training data has ratings.
     embedding_dim : int, default 64
         Width of the id embeddings and of every encoder layer.
-    num_layers : int, default 3
-        Encoder layers (unless the encoder instance sets its own).
+    num_layers : int, optional
+        Encoder layers. ``None`` takes the encoder instance's own
+        ``num_layers``, else 3; setting both to different values is an error.
     epochs : int, default 100
         Maximum number of passes over the training interactions.
     batch_size : int, default 16384
@@ -116,8 +89,8 @@ class Recommender:
         improvement of the validation metric (``None``: never stop early).
         The weights of the best epoch are kept in either case.
     validation_metric : str, optional
-        ``"rmse"`` (rating, default) or a ranking label such as ``"ndcg@20"``
-        (ranking, default).
+        ``"rmse"`` or ``"mae"`` (rating, default ``"rmse"``) or a ranking
+        label such as ``"ndcg@20"`` (ranking, the default).
     max_grad_norm : float, optional
         Clip the total gradient norm of each step.
     device : str or torch.device, default "auto"
@@ -142,7 +115,7 @@ class Recommender:
     rating_range_ : tuple of float or None
         ``(min, max)`` of the training ratings.
     graph_ : BipartiteGraph
-        The training graph (for diagnostics, e.g. ``model_.encoder.layer_outputs(x, graph_)``).
+        The training graph (for diagnostics, see :mod:`gnnrec.diagnostics`).
     history_ : list of dict
         Per epoch: loss, seconds, gradient norm, prediction range and the
         validation metric.
@@ -169,7 +142,7 @@ class Recommender:
         head: str | type | Head | None = None,
         task: Literal["auto", "rating", "ranking"] = "auto",
         embedding_dim: int = 64,
-        num_layers: int = 3,
+        num_layers: int | None = None,
         epochs: int = 100,
         batch_size: int = 16384,
         learning_rate: float = 0.03,
@@ -199,89 +172,54 @@ class Recommender:
         self.random_state = random_state
         self.verbose = verbose
 
-    # ------------------------------------------------------------------ sklearn API
-    @classmethod
-    def _param_names(cls) -> list[str]:
-        sig = inspect.signature(cls.__init__)
-        return [p.name for p in sig.parameters.values() if p.name != "self"]
-
-    def get_params(self, deep: bool = True) -> dict[str, Any]:
-        """Constructor parameters; with ``deep``, also ``head__x`` / ``encoder__x`` of instances."""
-        params = {name: getattr(self, name) for name in self._param_names()}
-        if deep:
-            for name in ("encoder", "head"):
-                value = params[name]
-                if hasattr(value, "get_params") and not inspect.isclass(value):
-                    params.update({f"{name}__{k}": v for k, v in value.get_params().items()})
-        return params
-
-    def set_params(self, **params: Any) -> Recommender:
-        """Set parameters, including nested ones such as ``head__max_rating``.
-
-        Returns
-        -------
-        Recommender
-            ``self``.
-        """
-        valid = self._param_names()
-        nested: dict[str, dict[str, Any]] = {}
-        for key, value in params.items():
-            name, _, sub = key.partition("__")
-            if name not in valid:
-                raise ValueError(
-                    f"invalid parameter {name!r} for Recommender; valid: {', '.join(valid)}"
-                )
-            if sub:
-                nested.setdefault(name, {})[sub] = value
-            else:
-                setattr(self, name, value)
-        for name, sub_params in nested.items():
-            target = getattr(self, name)
-            if not hasattr(target, "set_params") or inspect.isclass(target):
-                raise ValueError(
-                    f"cannot set {name}__{next(iter(sub_params))}: {name}={target!r} is not "
-                    "an instance with parameters; pass an instance first"
-                )
-            target.set_params(**sub_params)
-        return self
-
-    def __repr__(self) -> str:
-        defaults = {
-            p.name: p.default for p in inspect.signature(type(self).__init__).parameters.values()
-        }
-        changed = [
-            f"{k}={v!r}" for k, v in self.get_params(deep=False).items() if v is not defaults[k]
-            and not (isinstance(v, (int, float, str)) and v == defaults[k])
-        ]
-        return f"Recommender({', '.join(changed)})"
-
-    # ------------------------------------------------------------------ validation
-    def _validate_params(self) -> None:
-        if self.task not in ("auto", "rating", "ranking"):
-            raise ValueError(
-                f"Recommender: task must be 'auto', 'rating' or 'ranking', got {self.task!r}"
-            )
-        _check_int("embedding_dim", self.embedding_dim, 1)
-        _check_int("num_layers", self.num_layers, 0)
-        _check_int("epochs", self.epochs, 1)
-        _check_int("batch_size", self.batch_size, 1)
-        _check_int("num_negatives", self.num_negatives, 1)
-        _check_int("early_stopping", self.early_stopping, 1, allow_none=True)
-        _check_int("random_state", self.random_state, 0, allow_none=True)
-        _check_float("learning_rate", self.learning_rate, 0.0, strict=True)
-        _check_float("weight_decay", self.weight_decay, 0.0, strict=False)
-        if self.max_grad_norm is not None:
-            _check_float("max_grad_norm", self.max_grad_norm, 0.0, strict=True)
-
-    def _check_fitted(self) -> None:
-        if not hasattr(self, "model_"):
-            raise NotFittedError(
-                "this Recommender is not fitted yet; call fit(train) before using it"
-            )
-
     # ------------------------------------------------------------------ fit
-    def fit(self, train: Interactions, *, validation: Interactions | None = None) -> Recommender:
+    def _validated_params(self, train: Interactions) -> dict[str, Any]:
+        """Check every parameter against ``train``; return the resolved ones."""
+        c = "Recommender"
+        task = check_choice(self.task, "task", ("auto", "rating", "ranking"), caller=c)
+        if task == "auto":
+            task = "rating" if train.has_ratings else "ranking"
+        if task == "rating" and not train.has_ratings:
+            raise ValueError("Recommender.fit: task='rating' needs training data with ratings")
+        check_int(self.embedding_dim, "embedding_dim", caller=c, minimum=1)
+        check_int(self.num_layers, "num_layers", caller=c, minimum=0, allow_none=True)
+        for name in ("epochs", "batch_size", "num_negatives"):
+            check_int(getattr(self, name), name, caller=c, minimum=1)
+        check_int(self.early_stopping, "early_stopping", caller=c, minimum=1, allow_none=True)
+        check_int(self.random_state, "random_state", caller=c, minimum=0, allow_none=True)
+        check_float(self.learning_rate, "learning_rate", caller=c, minimum=0.0, strict=True)
+        check_float(self.weight_decay, "weight_decay", caller=c, minimum=0.0)
+        check_float(self.max_grad_norm, "max_grad_norm", caller=c, minimum=0.0, strict=True,
+                    allow_none=True)
+        check_bool(self.verbose, "verbose", caller=c)
+        metric = self.validation_metric or ("rmse" if task == "rating" else "ndcg@20")
+        name, _, k = metric.partition("@") if isinstance(metric, str) else ("", "", "")
+        if task == "rating":
+            check_choice(metric, "validation_metric", ("rmse", "mae"), caller=f"{c} (rating)")
+        elif not (k.isdigit() and int(k) > 0 and name in RANKING_METRICS):
+            valid = "a ranking label such as 'ndcg@20' with a name from " + ", ".join(
+                sorted(RANKING_METRICS)
+            )
+            raise ValueError(f"{c} (ranking): validation_metric must be {valid}, got {metric!r}")
+        seed = self.random_state
+        if seed is None:
+            seed = int(np.random.SeedSequence().generate_state(1)[0])
+        device = check_device(self.device, caller=c)
+        return {"task": task, "metric": metric, "seed": int(seed), "device": device}
+
+    def fit(
+        self,
+        train: Interactions,
+        *,
+        validation: Interactions | None = None,
+        callbacks: Sequence[Callback] = (),
+    ) -> Recommender:
         """Fit the model from scratch on ``train``.
+
+        All or nothing: when ``fit`` raises (bad parameters, bad data,
+        divergence, an interrupt), the estimator is exactly as before the
+        call. A fit that diverges (a non-finite loss, or non-finite weights
+        after any epoch's last step) raises :class:`FloatingPointError`.
 
         Parameters
         ----------
@@ -290,6 +228,9 @@ class Recommender:
             those without rows) is the model's.
         validation : Interactions, optional
             Held-out interactions for early stopping and best-epoch selection.
+        callbacks : sequence of gnnrec.training.Callback, optional
+            Called after every epoch with its record (see
+            :func:`gnnrec.training.fit_epochs`); one may stop the fit.
 
         Returns
         -------
@@ -298,354 +239,90 @@ class Recommender:
 
         Raises
         ------
+        TypeError
+            If ``train`` or ``validation`` is not :class:`~gnnrec.Interactions`.
         ValueError
             For invalid parameters, ``task="rating"`` without ratings, or a
             validation set with ids unknown to ``train``.
+        FloatingPointError
+            If training diverged.
         """
-        self._prepare_fit(train)
-        val = None if validation is None else self._to_own_space(validation, "validation")
-        with self._rng():
-            self._train_loop(self._make_trainer(), val)
+        check_instance(train, "train", Interactions, caller="Recommender.fit")
+        p = self._validated_params(train)
+        users, items = IdMap(train.user_ids), IdMap(train.item_ids)
+        val = None
+        if validation is not None:
+            check_instance(validation, "validation", Interactions, caller="Recommender.fit")
+            val = _reindex(validation, users, items, "Recommender.fit", "validation")
+        ratings = train.ratings if p["task"] == "rating" else None
+        rating_range = None if ratings is None else (float(ratings.min()), float(ratings.max()))
+        graph = BipartiteGraph(train.users, train.items, train.n_users, train.n_items,
+                               device=p["device"])
+        with torch.random.fork_rng(devices=[p["device"]] if p["device"].type == "cuda" else []):
+            torch.manual_seed(p["seed"])
+            model = build_model(
+                self.encoder, self.head, task=p["task"], embedding_dim=self.embedding_dim,
+                num_layers=self.num_layers, num_users=train.n_users, num_items=train.n_items,
+                target_mean=None if ratings is None else float(ratings.mean()),
+                rating_range=rating_range,
+            ).to(p["device"])
+            torch.manual_seed(p["seed"])  # training draws (dropout) start from the seed too
+            trainer = Trainer(
+                model, graph, train.users, train.items, ratings, task=p["task"],
+                batch_size=self.batch_size, learning_rate=self.learning_rate,
+                weight_decay=self.weight_decay, num_negatives=self.num_negatives,
+                generator=torch.Generator().manual_seed(p["seed"]),
+                max_grad_norm=self.max_grad_norm,
+            )
+            own: list[Callback] = [LogEpochs()]
+            if self.verbose:
+                own.insert(0, ProgressBar(self.epochs))
+            early = None
+            validate = None
+            if val is not None:
+                early = EarlyStopping(f"val_{p['metric']}", patience=self.early_stopping,
+                                      mode="min" if p["metric"] in ("rmse", "mae") else "max")
+                validate = _validator(model, graph, train, val, p["metric"], rating_range)
+                own.insert(0, early)
+            history = fit_epochs(trainer, self.epochs, validate=validate,
+                                 callbacks=[*own, *callbacks])
+        # every step succeeded: commit the fitted state at once
+        vars(self).update(_fitted_state(train.users, train.items, users, items, model, graph))
+        self.task_: Literal["rating", "ranking"] = p["task"]
+        self.rating_range_ = rating_range
+        self.history_ = history
+        self.best_epoch_ = early.best_epoch if early is not None else len(history)
         return self
 
-    @contextlib.contextmanager
-    def _rng(self) -> Iterator[None]:
-        """Seed torch's global RNG from ``random_state`` inside, restore it after."""
-        device = self.graph_.device
-        with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
-            torch.manual_seed(self._seed)
-            yield
-
-    def _prepare_fit(self, train: Interactions) -> None:
-        """Validate, reset the fitted state and build a fresh model for ``train``."""
-        self._validate_params()
-        if not isinstance(train, Interactions):
-            raise TypeError(f"train must be gnnrec.Interactions, got {type(train).__name__}")
-        task = self.task
-        if task == "auto":
-            task = "rating" if train.has_ratings else "ranking"
-        if task == "rating" and not train.has_ratings:
-            raise ValueError("task='rating' needs training data with ratings")
-        device = _resolve_device(self.device)
-        for attr in [a for a in vars(self) if a.endswith("_") and not a.startswith("_")]:
-            delattr(self, attr)  # refit starts fresh
-        self._seed = (
-            int(self.random_state)
-            if self.random_state is not None
-            else int(np.random.SeedSequence().generate_state(1)[0])
-        )
-        self.task_: Literal["rating", "ranking"] = task
-        self.user_ids_ = train.user_ids
-        self.item_ids_ = train.item_ids
-        self.n_users_, self.n_items_ = train.n_users, train.n_items
-        self._ratings = train.ratings if task == "rating" else None
-        self.rating_range_ = (
-            (float(self._ratings.min()), float(self._ratings.max()))
-            if self._ratings is not None
-            else None
-        )
-        self._train_users, self._train_items = train.users, train.items
-        self.graph_ = BipartiteGraph(
-            train.users, train.items, train.n_users, train.n_items, device=device
-        )
-        self._seen: sp.csr_matrix | None = None
-        self.history_: list[dict[str, float]] = []
-        self.best_epoch_ = 0
-        with self._rng():
-            self.model_ = self._build_model(self._ratings).to(device)
-        self._cache_embeddings()
-
-    def _make_trainer(self) -> Trainer:
-        """A :class:`~gnnrec.trainer.Trainer` for the prepared model and data."""
-        return Trainer(
-            self.model_,
-            self.graph_,
-            self._train_users,
-            self._train_items,
-            self._ratings,
-            task=self.task_,
-            batch_size=self.batch_size,
-            learning_rate=self.learning_rate,
-            weight_decay=self.weight_decay,
-            num_negatives=self.num_negatives,
-            generator=torch.Generator().manual_seed(self._seed),
-            max_grad_norm=self.max_grad_norm,
-        )
-
-    def _build_model(self, ratings: np.ndarray | None) -> GraphRecModel:
-        encoder = build_encoder(self.encoder, self.embedding_dim, self.num_layers)
-        head_spec = self.head
-        if head_spec is None:
-            head_spec = BoundedSigmoidHead() if self.task_ == "rating" else DotHead()
-        head_spec = resolve_head(head_spec)
-        sizes: dict[str, Any] = {
-            "in_channels": self.embedding_dim,
-            "num_users": self.n_users_,
-            "num_items": self.n_items_,
-            "target_mean": None if ratings is None else float(ratings.mean()),
-        }
-        params = head_spec.get_params()
-        if isinstance(head_spec, BoundedSigmoidHead):
-            if self.rating_range_ is None and None in (params["min_rating"], params["max_rating"]):
-                raise ValueError(
-                    "BoundedSigmoidHead needs min_rating and max_rating for ranking data "
-                    "without ratings"
-                )
-            lo, hi = self.rating_range_ or (params["min_rating"], params["max_rating"])
-            lo = lo if params["min_rating"] is None else params["min_rating"]
-            hi = hi if params["max_rating"] is None else params["max_rating"]
-            if params["loss"] == "cross_entropy" and self.rating_range_ is not None:
-                r_lo, r_hi = self.rating_range_
-                if r_lo < lo or r_hi > hi:
-                    raise ValueError(
-                        f"BoundedSigmoidHead(loss='cross_entropy') needs every training rating "
-                        f"in its range [{lo}, {hi}]; the ratings span [{r_lo}, {r_hi}]"
-                    )
-            head_spec = type(head_spec)(**{**params, "min_rating": lo, "max_rating": hi})
-        head = build_head(head_spec, **sizes)
-        return GraphRecModel(self.n_users_, self.n_items_, self.embedding_dim, encoder, head)
-
-    def _train_loop(self, trainer: Trainer, validation: Interactions | None) -> None:
-        metric = self.validation_metric or ("rmse" if self.task_ == "rating" else "ndcg@20")
-        lower_is_better = metric in ("rmse", "mae")
-        evaluator = None
-        name, _, k = metric.partition("@")
-        if self.task_ == "rating" and metric not in ("rmse", "mae"):
-            raise ValueError(
-                f"Recommender: validation_metric for task='rating' must be 'rmse' or 'mae', "
-                f"got {metric!r}"
-            )
-        if self.task_ == "ranking":
-            if not k.isdigit() or int(k) <= 0 or name not in RANKING_METRICS:
-                raise ValueError(
-                    "Recommender: validation_metric for task='ranking' must look like "
-                    f"'ndcg@20' with a name from {sorted(RANKING_METRICS)}, got {metric!r}"
-                )
-            if validation is not None:
-                evaluator = FullRankingEvaluator(
-                    self._train_interactions(), validation, k=int(k), metrics=[name]
-                )
-        best_value, best_state, bad_epochs = math.inf, None, 0
-        epochs: Iterable[int] = range(1, self.epochs + 1)
-        bar = None
-        if self.verbose:
-            try:
-                from tqdm.auto import tqdm
-
-                bar = tqdm(epochs, desc="fit", unit="epoch")
-                epochs = bar
-            except ImportError:  # progress bar is optional
-                pass
-        for epoch in epochs:
-            stats = trainer.train_epoch()
-            record: dict[str, float] = {"epoch": epoch, **vars(stats)}
-            if not math.isfinite(stats.loss):
-                raise FloatingPointError(
-                    f"training diverged at epoch {epoch} (loss {stats.loss}); lower "
-                    "learning_rate or use a bounded head"
-                )
-            if validation is not None:
-                self._cache_embeddings()
-                if evaluator is not None:
-                    value = float(evaluator(self._score_users)[metric])
-                else:
-                    value = float(self._rating_scores(validation)[metric])
-                record[f"val_{metric}"] = value
-                score = value if lower_is_better else -value
-                if score < best_value:
-                    best_value, bad_epochs = score, 0
-                    best_state = copy.deepcopy(self.model_.state_dict())
-                    self.best_epoch_ = epoch
-                else:
-                    bad_epochs += 1
-            self.history_.append(record)
-            if validation is None:
-                self.best_epoch_ = epoch
-            if bar is not None:
-                bar.set_postfix(loss=f"{stats.loss:.4f}", **{
-                    k: f"{v:.4f}" for k, v in record.items() if k.startswith("val_")
-                })
-            logger.info("epoch %d: %s", epoch, record)
-            if self.early_stopping is not None and bad_epochs >= self.early_stopping:
-                break
-        if bar is not None:
-            bar.close()
-        if best_state is not None:
-            self.model_.load_state_dict(best_state)
-        self._cache_embeddings()
-
-    # ------------------------------------------------------------------ internals
-    def _train_interactions(self) -> Interactions:
-        return Interactions(
-            self._train_users, self._train_items, user_ids=self.user_ids_, item_ids=self.item_ids_
-        )
-
-    def _seen_csr(self) -> sp.csr_matrix:
-        if self._seen is None:
-            self._seen = self._train_interactions().to_csr()
-        return self._seen
-
-    @torch.no_grad()
-    def _cache_embeddings(self) -> None:
-        self.model_.eval()
-        z = self.model_(self.graph_)
-        self._user_emb = z[: self.n_users_]
-        self._item_emb = z[self.n_users_ :]
-        self._all_items = torch.arange(self.n_items_, device=z.device)
-
-    def _device(self) -> torch.device:
-        return self.model_.embedding.weight.device
-
-    @torch.no_grad()
-    def _score_users(self, users: Tensor) -> Tensor:
-        users = users.to(self._device())
-        return self.model_.head.score_all(
-            self._user_emb[users], self._item_emb, users, self._all_items
-        ).cpu()
-
-    def _to_own_space(self, data: Interactions, name: str) -> Interactions:
-        """Re-index ``data`` into the model's id space (unknown ids raise)."""
-        if data.user_ids is self.user_ids_ and data.item_ids is self.item_ids_:
-            return data
-        same = (
-            np.array_equal(data.user_ids, self.user_ids_)
-            and np.array_equal(data.item_ids, self.item_ids_)
-        )
-        if same:
-            return Interactions(
-                data.users, data.items, user_ids=self.user_ids_, item_ids=self.item_ids_,
-                ratings=data.ratings, timestamps=data.timestamps,
-            )
-        try:
-            users = self._user_index(data.user_ids[data.users])
-            items = self._item_index(data.item_ids[data.items])
-        except KeyError as err:
-            raise ValueError(f"{name} holds ids unknown to the fitted model: {err.args[0]}") from None
-        return Interactions(
-            users, items, user_ids=self.user_ids_, item_ids=self.item_ids_,
-            ratings=data.ratings, timestamps=data.timestamps,
-        )
-
-    def _user_index(self, ids: Any, missing: Literal["raise", "ignore"] = "raise") -> np.ndarray:
-        return IdMap(self.user_ids_).index(ids, unknown=missing, kind="user")
-
-    def _item_index(self, ids: Any, missing: Literal["raise", "ignore"] = "raise") -> np.ndarray:
-        return IdMap(self.item_ids_).index(ids, unknown=missing, kind="item")
-
-    @torch.no_grad()
-    def _predict_index(self, users: np.ndarray, items: np.ndarray) -> np.ndarray:
-        device = self._device()
-        out = np.empty(len(users), dtype=np.float32)
-        step = 1 << 18
-        for s in range(0, len(users), step):
-            # copies: index arrays of an Interactions are read-only
-            u = torch.tensor(users[s : s + step], device=device)
-            i = torch.tensor(items[s : s + step], device=device)
-            out[s : s + step] = (
-                self.model_.head(self._user_emb[u], self._item_emb[i], u, i).float().cpu().numpy()
-            )
-        return out
-
-    def _rating_scores(self, data: Interactions) -> dict[str, float]:
-        if data.ratings is None:
-            raise ValueError("rating metrics need interactions with ratings")
-        pred = self._predict_index(data.users, data.items)
-        lo, hi = self.rating_range_ or (None, None)
-        return rating_metrics(data.ratings, pred, min_rating=lo, max_rating=hi)
-
-    # ------------------------------------------------------------------ predict
-    def predict(
-        self, users: Any, items: Any, *, unknown: Literal["raise", "nan"] = "raise"
-    ) -> np.ndarray:
+    # ------------------------------------------------------------------ predict / recommend
+    def predict(self, users: Any, items: Any, *, unknown: Unknown = "raise") -> np.ndarray:
         """Predicted rating (rating task) or score (ranking task) of each pair.
 
         Parameters
         ----------
         users, items : scalar or array-like of external ids, same length
-        unknown : {"raise", "nan"}, default "raise"
-            ``"raise"``: a :class:`KeyError` naming unknown ids. ``"nan"``:
+        unknown : {"raise", "ignore"}, default "raise"
+            ``"raise"``: a :class:`KeyError` naming unknown ids. ``"ignore"``:
             pairs with an unknown user or item get NaN.
 
         Returns
         -------
         numpy.ndarray of float32, shape (n,)
-
-        Raises
-        ------
-        NotFittedError, KeyError, ValueError
         """
         self._check_fitted()
-        if unknown not in ("raise", "nan"):
-            raise ValueError(f"unknown must be 'raise' or 'nan', got {unknown!r}")
-        missing: Literal["raise", "ignore"] = "raise" if unknown == "raise" else "ignore"
-        u = self._user_index(users, missing)
-        i = self._item_index(items, missing)
+        if unknown == "nan":
+            warnings.warn("Recommender.predict: unknown='nan' is deprecated; use "
+                          "unknown='ignore' (same result)", FutureWarning, stacklevel=2)
+            unknown = "ignore"
+        unknown = check_unknown(unknown, caller="Recommender.predict")  # type: ignore[assignment]
+        u = self._users.index(users, unknown=unknown, kind="user")
+        i = self._items.index(items, unknown=unknown, kind="item")
         if len(u) != len(i):
-            raise ValueError(f"users has {len(u)} entries but items has {len(i)}")
+            raise ValueError(f"Recommender.predict: users has {len(u)} entries but items has {len(i)}")
         ok = (u >= 0) & (i >= 0)
         out = np.full(len(u), np.nan, dtype=np.float32)
-        out[ok] = self._predict_index(u[ok], i[ok])
+        out[ok] = self._scorer.predict(u[ok], i[ok])
         return out
-
-    # ------------------------------------------------------------------ recommend
-    def _candidates(self, items: Any) -> np.ndarray | None:
-        if items is None:
-            return None
-        cand = self._item_index(items)
-        return np.unique(cand)
-
-    @torch.no_grad()
-    def _top_k(
-        self,
-        user_emb: Tensor,
-        users: Tensor | None,
-        seen: sp.csr_matrix | None,
-        k: int,
-        candidates: np.ndarray | None,
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Top-k item indices and scores for a block of user embeddings."""
-        device = user_emb.device
-        cand = self._all_items if candidates is None else torch.from_numpy(candidates).to(device)
-        n_cand = len(cand)
-        k = min(k, n_cand)
-        n = user_emb.shape[0]
-        ids = np.full((n, k), -1, dtype=np.int64)
-        scores = np.full((n, k), -np.inf, dtype=np.float32)
-        if k == 0:
-            return ids, scores
-        col_of = None
-        if candidates is not None and seen is not None:
-            col_of = np.full(self.n_items_, -1, dtype=np.int64)
-            col_of[candidates] = np.arange(n_cand)
-        block = max(1, (1 << 24) // max(n_cand, 1))
-        for s in range(0, n, block):
-            ub = users[s : s + block] if users is not None else None
-            sc = self.model_.head.score_all(user_emb[s : s + block], self._item_emb[cand], ub, cand)
-            sc = sc.float()
-            if seen is not None:
-                rows = seen[s : s + block].tocoo()
-                cols = rows.col if col_of is None else col_of[rows.col]
-                keep = cols >= 0
-                r = torch.from_numpy(rows.row[keep].astype(np.int64)).to(device)
-                c = torch.from_numpy(cols[keep].astype(np.int64)).to(device)
-                sc[r, c] = -math.inf
-            val, idx = torch.topk(sc, k, dim=1)
-            idx = cand[idx]
-            ids[s : s + block] = torch.where(torch.isinf(val) & (val < 0), -1, idx).cpu().numpy()
-            scores[s : s + block] = val.cpu().numpy()
-        return ids, scores
-
-    def _external_items(self, idx: np.ndarray) -> np.ndarray:
-        fill = _NO_ITEM_INT if self.item_ids_.dtype.kind in "iu" else _NO_ITEM_STR
-        out = self.item_ids_[np.maximum(idx, 0)]
-        out[idx < 0] = fill
-        return out
-
-    @staticmethod
-    def _check_k(k: Any) -> int:
-        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k <= 0:
-            raise ValueError(f"k must be a positive integer, got {k!r}")
-        return int(k)
 
     def recommend(
         self,
@@ -655,6 +332,7 @@ class Recommender:
         exclude_seen: bool = True,
         items: Any = None,
         batch_size: int = 1024,
+        unknown: Unknown = "raise",
     ) -> tuple[np.ndarray, np.ndarray]:
         """Top-``k`` items for each user, best first.
 
@@ -670,6 +348,9 @@ class Recommender:
             Restrict the candidates to these items.
         batch_size : int, default 1024
             Users scored at once (memory is ``batch_size × n_items`` scores).
+        unknown : {"raise", "ignore"}, default "raise"
+            Unknown user ids: a :class:`KeyError`, or an empty list (all
+            padding). Unknown ids in ``items``: an error, or left out.
 
         Returns
         -------
@@ -678,30 +359,26 @@ class Recommender:
             left, the trailing entries are ``-1`` (integer ids) or ``""``
             (string ids) with score ``-inf``.
         scores : numpy.ndarray of float32, same shape
-
-        Raises
-        ------
-        NotFittedError, KeyError (unknown user or item ids), ValueError (bad ``k``)
         """
         self._check_fitted()
-        k = self._check_k(k)
-        _check_int("batch_size", batch_size, 1)
+        c = "Recommender.recommend"
+        k = check_int(k, "k", caller=c, minimum=1)
+        check_int(batch_size, "batch_size", caller=c, minimum=1)
+        exclude_seen = check_bool(exclude_seen, "exclude_seen", caller=c)
+        unknown = check_unknown(unknown, caller=c)  # type: ignore[assignment]
         single = np.ndim(users) == 0
-        u_idx = self._user_index(users)
-        candidates = self._candidates(items)
-        ids_out, sc_out = [], []
-        for s in range(0, len(u_idx), batch_size):
-            chunk = u_idx[s : s + batch_size]
-            ut = torch.from_numpy(chunk).to(self._device())
-            seen = self._seen_csr()[chunk] if exclude_seen else None
-            ids, sc = self._top_k(self._user_emb[ut], ut, seen, k, candidates)
-            ids_out.append(ids)
-            sc_out.append(sc)
-        k_eff = min(k, self.n_items_ if candidates is None else len(candidates))
-        ids_all = np.concatenate(ids_out) if ids_out else np.empty((0, k_eff), np.int64)
-        sc_all = np.concatenate(sc_out) if sc_out else np.empty((0, k_eff), np.float32)
-        item_ids = self._external_items(ids_all)
-        return (item_ids[0], sc_all[0]) if single else (item_ids, sc_all)
+        u = self._users.index(users, unknown=unknown, kind="user")
+        known = u >= 0
+        candidates = self._candidates(items, unknown)
+        ids, scores = self._scorer.top_k(
+            u[known], k, exclude=self._seen[u[known]] if exclude_seen else None,
+            candidates=candidates, batch_size=batch_size,
+        )
+        if not known.all():
+            ids = _scatter_rows(ids, known, -1)
+            scores = _scatter_rows(scores, known, -np.inf)
+        item_ids = self._items.ids_of(ids)
+        return (item_ids[0], scores[0]) if single else (item_ids, scores)
 
     def recommend_from_items(
         self,
@@ -710,7 +387,7 @@ class Recommender:
         *,
         exclude_seen: bool = True,
         items: Any = None,
-        unknown: Literal["raise", "ignore"] = "raise",
+        unknown: Unknown = "raise",
     ) -> tuple[np.ndarray, np.ndarray]:
         """Recommend for users not in the training data, from items they interacted with.
 
@@ -727,7 +404,8 @@ class Recommender:
         k, exclude_seen, items
             As in :meth:`recommend`; ``exclude_seen`` excludes the history.
         unknown : {"raise", "ignore"}, default "raise"
-            What to do with item ids the model does not know.
+            Item ids the model does not know: a :class:`KeyError`, or left
+            out of the history (a history left empty is an error).
 
         Returns
         -------
@@ -747,34 +425,39 @@ class Recommender:
         ((4,), False)
         """
         self._check_fitted()
-        k = self._check_k(k)
+        c = "Recommender.recommend_from_items"
+        k = check_int(k, "k", caller=c, minimum=1)
+        exclude_seen = check_bool(exclude_seen, "exclude_seen", caller=c)
+        unknown = check_unknown(unknown, caller=c)  # type: ignore[assignment]
         single = len(histories) == 0 or np.ndim(histories[0]) == 0
         lists = [histories] if single else list(histories)
         if not lists or any(len(h) == 0 for h in lists):
-            raise ValueError("every history needs at least one item id")
-        idx = [self._item_index(h, missing=unknown) for h in lists]
+            raise ValueError(f"{c}: every history needs at least one item id")
+        idx = [self._items.index(h, unknown=unknown, kind="item") for h in lists]
         idx = [h[h >= 0] for h in idx]
         if any(len(h) == 0 for h in idx):
-            raise ValueError("a history has no item known to the model")
+            raise ValueError(f"{c}: a history has no item known to the model")
         new_users = np.concatenate([np.full(len(h), j, np.int64) for j, h in enumerate(idx)])
         new_items = np.concatenate(idx)
-        device = self._device()
-        self.model_.eval()
+        device = self._scorer.device
         emb = self.model_.fold_in(
-            self.graph_,
-            torch.from_numpy(new_users).to(device),
-            torch.from_numpy(new_items).to(device),
-            len(lists),
+            self.graph_, torch.from_numpy(new_users).to(device),
+            torch.from_numpy(new_items).to(device), len(lists),
         )
         seen = None
         if exclude_seen:
-            seen = sp.csr_matrix(
-                (np.ones(len(new_users), np.float32), (new_users, new_items)),
-                shape=(len(lists), self.n_items_),
-            )
-        ids, sc = self._top_k(emb, None, seen, k, self._candidates(items))
-        item_ids = self._external_items(ids)
-        return (item_ids[0], sc[0]) if single else (item_ids, sc)
+            seen = sp.csr_matrix((np.ones(len(new_users), np.float32), (new_users, new_items)),
+                                 shape=(len(lists), self.n_items_))
+        ids, scores = self._scorer.top_k(None, k, user_emb=emb, exclude=seen,
+                                         candidates=self._candidates(items, unknown))
+        item_ids = self._items.ids_of(ids)
+        return (item_ids[0], scores[0]) if single else (item_ids, scores)
+
+    def _candidates(self, items: Any, unknown: Unknown) -> np.ndarray | None:
+        if items is None:
+            return None
+        cand = self._items.index(items, unknown=unknown, kind="item")
+        return np.unique(cand[cand >= 0])
 
     # ------------------------------------------------------------------ evaluate
     def evaluate(
@@ -783,6 +466,7 @@ class Recommender:
         *,
         k: int | Sequence[int] = (10, 20),
         exclude: Interactions | None = None,
+        unknown: Literal["miss", "ignore", "raise"] = "miss",
     ) -> dict[str, float]:
         """Full-ranking metrics on ``test`` (plus RMSE/MAE for the rating task).
 
@@ -792,10 +476,18 @@ class Recommender:
         Parameters
         ----------
         test : Interactions
-            Held-out interactions (ids must be known to the model).
+            Held-out interactions, in the model's id space or any other (ids
+            are matched by value).
         k : int or sequence of int, default (10, 20)
         exclude : Interactions, optional
             Further interactions to mask (e.g. the validation set).
+        unknown : {"miss", "ignore", "raise"}, default "miss"
+            Test rows whose user or item the model has never seen. ``"miss"``
+            keeps them as relevant items no ranking can hit (a user with only
+            such rows scores 0), the honest full-ranking choice; ``"ignore"``
+            drops them (Cornac's ``exclude_unknowns``); ``"raise"`` raises
+            :class:`KeyError`. Their number is reported in a warning. Rating
+            metrics are computed on the known rows only.
 
         Returns
         -------
@@ -806,88 +498,77 @@ class Recommender:
             scores for the rating task.
         """
         self._check_fitted()
-        test = self._to_own_space(test, "test")
-        ex = None if exclude is None else self._to_own_space(exclude, "exclude")
-        result = dict(
-            FullRankingEvaluator(self._train_interactions(), test, k=k, exclude=ex)(
-                self._score_users
+        c = "Recommender.evaluate"
+        check_instance(test, "test", Interactions, caller=c)
+        ks = check_ks(k, caller=c)
+        unknown = check_unknown(unknown, caller=c, allow_miss=True)  # type: ignore[assignment]
+        u, i = _rows_in(test, self._users, self._items)
+        bad = (u < 0) | (i < 0)
+        missed, missed_users = None, 0
+        if bad.any():
+            if unknown == "raise":
+                self._users.index(test.user_ids[test.users], kind="user")
+                self._items.index(test.item_ids[test.items], kind="item")
+            action = "counted as misses" if unknown == "miss" else "left out"
+            warnings.warn(
+                f"{c}: {int(bad.sum())} of {len(test)} test rows have a user or item unknown to "
+                f"the model ({len(np.unique(test.users[u < 0]))} users, "
+                f"{len(np.unique(test.items[i < 0]))} items); {action} (unknown={unknown!r})",
+                UserWarning, stacklevel=2,
             )
+            if unknown == "miss":
+                missed = np.bincount(u[bad & (u >= 0)], minlength=self.n_users_)
+                missed_users = len(np.unique(test.users[u < 0]))
+        known = Interactions(
+            u[~bad], i[~bad], user_ids=self.user_ids_, item_ids=self.item_ids_,
+            ratings=None if test.ratings is None else test.ratings[~bad],
         )
-        if self.task_ == "rating" and test.ratings is not None:
-            result.update(self._rating_scores(test))
+        ex = None if exclude is None else _reindex(exclude, self._users, self._items, c, "exclude")
+        evaluator = FullRankingEvaluator(self._train, known, k=ks, exclude=ex, missed=missed)
+        result = dict(evaluator(self._scorer.score_users)._with_missed_users(missed_users))
+        if self.task_ == "rating" and known.ratings is not None and len(known):
+            pred = self._scorer.predict(known.users, known.items)
+            lo, hi = self.rating_range_ or (None, None)
+            result.update(rating_metrics(known.ratings, pred, min_rating=lo, max_rating=hi))
         return result
 
     # ------------------------------------------------------------------ persistence
-    def _spec(self, name: str, value: Any, registry: Any) -> Any:
-        """JSON description of an encoder/head parameter (``None`` for custom modules)."""
-        if value is None or isinstance(value, str):
-            return value
-        cls = value if inspect.isclass(value) else type(value)
-        reg_name = registry.name_of(cls)
-        if reg_name is None:
-            warnings.warn(
-                f"{name}={cls.__name__} is not a registered class, so save() stores only its "
-                f"weights; pass {name}=<an equal instance> to Recommender.load(), or register "
-                f"the class with register_{name}() to make the file self-describing",
-                UserWarning,
-                stacklevel=3,
-            )
-            return {"custom": f"{cls.__module__}.{cls.__qualname__}"}
-        params = {} if inspect.isclass(value) else value.get_params()
-        try:
-            json.dumps(params)
-        except TypeError as err:
-            raise ValueError(f"cannot save {name} parameters as JSON: {err}") from None
-        return {"name": reg_name, "params": params}
-
     def save(self, path: str | os.PathLike[str]) -> None:
-        """Save the fitted model to one file (no pickle).
+        """Save the fitted model to one file (no pickle; see :mod:`gnnrec.persistence`).
 
         The file holds the parameters as JSON, the weights and the id maps as
-        tensors, and the training interactions (needed to rebuild the graph
-        and exclude seen items). It is read with ``torch.load(weights_only=True)``.
-
-        An encoder or head of an unregistered custom class is stored by its
-        weights only (with a warning): :meth:`load` then needs an equal
-        instance passed as ``encoder=`` / ``head=``.
+        tensors, the training interactions (needed to rebuild the graph and
+        exclude seen items) and a checksum. An encoder or head of an
+        unregistered custom class is stored by its weights only (with a
+        :class:`UserWarning`): :meth:`load` then needs an equal instance
+        passed as ``encoder=`` / ``head=``.
 
         Raises
         ------
         NotFittedError
         ValueError
             If a registered module's parameters are not JSON-serialisable.
+        OSError
+            If the folder does not exist or cannot be written (the subclass
+            and message name the path).
         """
         self._check_fitted()
         params = self.get_params(deep=False)
-        params["encoder"] = self._spec("encoder", self.encoder, ENCODERS)
-        params["head"] = self._spec("head", self.head, HEADS)
+        params["encoder"] = persistence.component_spec("encoder", self.encoder, ENCODERS)
+        params["head"] = persistence.component_spec("head", self.head, HEADS)
         params["device"] = str(params["device"])
-
-        def ids(a: np.ndarray) -> Any:
-            return torch.from_numpy(a.astype(np.int64)) if a.dtype.kind in "iu" else a.tolist()
-
-        payload = {
-            "format": _FORMAT,
-            "format_version": _FORMAT_VERSION,
+        fitted = {"task": self.task_, "rating_range": self.rating_range_,
+                  "best_epoch": self.best_epoch_, "history": self.history_}
+        persistence.write(path, {
             "gnnrec_version": __version__,
             "params": json.dumps(params),
-            "fitted": json.dumps(
-                {
-                    "task": self.task_,
-                    "rating_range": self.rating_range_,
-                    "best_epoch": self.best_epoch_,
-                    "history": self.history_,
-                }
-            ),
-            "user_ids": ids(self.user_ids_),
-            "item_ids": ids(self.item_ids_),
-            "train_users": torch.from_numpy(np.array(self._train_users)),
-            "train_items": torch.from_numpy(np.array(self._train_items)),
+            "fitted": json.dumps(fitted),
+            "user_ids": _ids_payload(self.user_ids_),
+            "item_ids": _ids_payload(self.item_ids_),
+            "train_users": torch.from_numpy(np.array(self._train.users)),
+            "train_items": torch.from_numpy(np.array(self._train.items)),
             "state_dict": {k: v.detach().cpu() for k, v in self.model_.state_dict().items()},
-        }
-        tmp = f"{os.fspath(path)}.tmp"
-        torch.save(payload, tmp)
-        os.replace(tmp, path)
+        })
 
     @classmethod
     def load(
@@ -912,70 +593,129 @@ class Recommender:
 
         Raises
         ------
-        ValueError
-            If the file is not a gnnrec model, is truncated or corrupt.
         FileNotFoundError
             If there is no such file.
+        ValueError
+            If the file is not a gnnrec model, is incomplete, truncated or
+            corrupt (its checksum does not match).
         """
-        if not os.path.exists(path):
-            raise FileNotFoundError(f"no model file at {os.fspath(path)!r}")
+        payload = persistence.read(path)
+        name = os.fspath(path)
         try:
-            payload = torch.load(path, map_location="cpu", weights_only=True)
-        except (RuntimeError, EOFError, zipfile.BadZipFile, OSError, ValueError) as err:
-            raise ValueError(
-                f"{os.fspath(path)!r} is not a readable gnnrec model file (truncated or "
-                f"corrupt?): {err}"
-            ) from None
-        except Exception as err:  # e.g. UnpicklingError for foreign pickles
-            raise ValueError(f"{os.fspath(path)!r} is not a gnnrec model file: {err}") from None
-        if not isinstance(payload, Mapping) or payload.get("format") != _FORMAT:
-            raise ValueError(f"{os.fspath(path)!r} is not a gnnrec model file")
-        if payload.get("format_version", 0) > _FORMAT_VERSION:
-            raise ValueError(
-                f"{os.fspath(path)!r} was written by a newer gnnrec "
-                f"({payload.get('gnnrec_version')}); upgrade gnnrec to read it"
-            )
-        params = json.loads(payload["params"])
-        for name, override, registry in (("encoder", encoder, ENCODERS), ("head", head, HEADS)):
-            spec = params[name]
-            if override is not None:
-                params[name] = override
-            elif isinstance(spec, dict) and "custom" in spec:
-                raise ValueError(
-                    f"{os.fspath(path)!r} holds a custom {name} ({spec['custom']}) saved by "
-                    f"weights only; pass {name}=<an instance built like the original> to load()"
-                )
-            elif isinstance(spec, dict):
-                params[name] = registry.get(spec["name"])(**spec["params"])
-        params["device"] = device
-        self = cls(**params)
-        fitted = json.loads(payload["fitted"])
-
-        def ids(value: Any) -> np.ndarray:
-            return value.numpy() if isinstance(value, Tensor) else np.asarray(value, dtype=str)
-
-        self.task_ = fitted["task"]
-        self.rating_range_ = (
-            None if fitted["rating_range"] is None else tuple(fitted["rating_range"])
+            params = json.loads(payload["params"])
+            fitted = json.loads(payload["fitted"])
+            params["encoder"] = persistence.component_from_spec(
+                "encoder", params["encoder"], encoder, ENCODERS, name)
+            params["head"] = persistence.component_from_spec(
+                "head", params["head"], head, HEADS, name)
+            params["device"] = device
+            self = cls(**params)
+            rating_range = fitted["rating_range"]
+            self.task_ = fitted["task"]
+            self.rating_range_ = None if rating_range is None else tuple(rating_range)
+            self.best_epoch_, self.history_ = fitted["best_epoch"], fitted["history"]
+        except (KeyError, TypeError, json.JSONDecodeError) as err:
+            raise ValueError(f"{name!r} has malformed metadata: {err!r}") from None
+        users = IdMap(_ids_from_payload(payload["user_ids"]))
+        items = IdMap(_ids_from_payload(payload["item_ids"]))
+        train_users = payload["train_users"].numpy()
+        train_items = payload["train_items"].numpy()
+        dev = check_device(device, caller="Recommender.load")
+        graph = BipartiteGraph(train_users, train_items, len(users), len(items), device=dev)
+        model = build_model(
+            self.encoder, self.head, task=self.task_, embedding_dim=self.embedding_dim,
+            num_layers=self.num_layers, num_users=len(users), num_items=len(items),
+            rating_range=self.rating_range_,
         )
-        self.best_epoch_ = fitted["best_epoch"]
-        self.history_ = fitted["history"]
-        self.user_ids_ = ids(payload["user_ids"])
-        self.item_ids_ = ids(payload["item_ids"])
-        self.n_users_, self.n_items_ = len(self.user_ids_), len(self.item_ids_)
-        self._train_users = payload["train_users"].numpy()
-        self._train_items = payload["train_items"].numpy()
-        dev = _resolve_device(device)
-        self.graph_ = BipartiteGraph(
-            self._train_users, self._train_items, self.n_users_, self.n_items_, device=dev
-        )
-        self._seen = None
-        self.model_ = self._build_model(None).to(dev)
         try:
-            self.model_.load_state_dict(payload["state_dict"])
+            model.load_state_dict(payload["state_dict"])
         except RuntimeError as err:
-            raise ValueError(f"the weights in {os.fspath(path)!r} do not fit the model: {err}") from None
-        self._cache_embeddings()
+            raise ValueError(f"the weights in {name!r} do not fit the model: {err}") from None
+        vars(self).update(_fitted_state(train_users, train_items, users, items, model.to(dev), graph))
         return self
 
 
+# ---------------------------------------------------------------------- helpers
+def _fitted_state(
+    train_users: np.ndarray,
+    train_items: np.ndarray,
+    users: IdMap,
+    items: IdMap,
+    model: GraphRecModel,
+    graph: BipartiteGraph,
+) -> dict[str, Any]:
+    """The attributes of a fitted estimator that follow from its model and data."""
+    train = Interactions(train_users, train_items, user_ids=users.ids, item_ids=items.ids)
+    return {
+        "user_ids_": users.ids, "item_ids_": items.ids,
+        "n_users_": len(users), "n_items_": len(items),
+        "model_": model, "graph_": graph,
+        "_users": users, "_items": items, "_train": train, "_seen": train.to_csr(),
+        "_scorer": Scorer(model, graph),
+    }
+
+
+def _rows_in(data: Interactions, users: IdMap, items: IdMap) -> tuple[np.ndarray, np.ndarray]:
+    """Indices of ``data``'s rows in another id space (``-1`` where unknown)."""
+    same_users = data.user_ids is users.ids or np.array_equal(data.user_ids, users.ids)
+    same_items = data.item_ids is items.ids or np.array_equal(data.item_ids, items.ids)
+    u = data.users if same_users else users.index(data.user_ids[data.users], unknown="ignore")
+    i = data.items if same_items else items.index(data.item_ids[data.items], unknown="ignore")
+    return u, i
+
+
+def _reindex(data: Interactions, users: IdMap, items: IdMap, caller: str, name: str) -> Interactions:
+    """``data`` in the id space of ``users`` × ``items``; unknown ids are a ValueError."""
+    u, i = _rows_in(data, users, items)
+    if (u < 0).any() or (i < 0).any():
+        try:
+            users.index(data.user_ids[data.users], kind="user")
+            items.index(data.item_ids[data.items], kind="item")
+        except KeyError as err:
+            raise ValueError(f"{caller}: {name} holds ids unknown to the model: {err.args[0]}") from None
+    return Interactions(u, i, user_ids=users.ids, item_ids=items.ids,
+                        ratings=data.ratings, timestamps=data.timestamps)
+
+
+def _validator(
+    model: GraphRecModel,
+    graph: BipartiteGraph,
+    train: Interactions,
+    validation: Interactions,
+    metric: str,
+    rating_range: tuple[float, float] | None,
+) -> Any:
+    """``validate() -> {metric: value}`` for :func:`~gnnrec.training.fit_epochs`."""
+    if metric in ("rmse", "mae"):
+        if validation.ratings is None:
+            raise ValueError("Recommender.fit: validation needs ratings for the rating task")
+        lo, hi = rating_range or (None, None)
+
+        def rating() -> dict[str, float]:
+            pred = Scorer(model, graph).predict(validation.users, validation.items)
+            return {metric: rating_metrics(validation.ratings, pred, min_rating=lo,
+                                           max_rating=hi)[metric]}
+
+        return rating
+    name, _, k = metric.partition("@")
+    evaluator = FullRankingEvaluator(train, validation, k=int(k), metrics=[name])
+
+    def ranking() -> dict[str, float]:
+        return {metric: float(evaluator(Scorer(model, graph).score_users)[metric])}
+
+    return ranking
+
+
+def _scatter_rows(rows: np.ndarray, known: np.ndarray, fill: float) -> np.ndarray:
+    """Rows for every query, ``fill`` where the query was unknown."""
+    out = np.full((len(known), rows.shape[1]), fill, dtype=rows.dtype)
+    out[known] = rows
+    return out
+
+
+def _ids_payload(ids: np.ndarray) -> Any:
+    return torch.from_numpy(ids.astype(np.int64)) if ids.dtype.kind in "iu" else ids.tolist()
+
+
+def _ids_from_payload(value: Any) -> np.ndarray:
+    return value.numpy() if isinstance(value, torch.Tensor) else np.asarray(value, dtype=str)

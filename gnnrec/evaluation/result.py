@@ -6,6 +6,8 @@ from collections.abc import Iterator, Mapping
 
 import numpy as np
 
+from gnnrec.metrics import mean_over_users
+
 __all__ = ["DEFAULT_METRICS", "EvaluationResult"]
 
 DEFAULT_METRICS: tuple[str, ...] = (
@@ -70,6 +72,24 @@ class EvaluationResult(Mapping[str, float]):
     def n_users(self) -> int:
         """Number of evaluated users."""
         return len(self.users)
+
+    def _with_missed_users(self, count: int) -> EvaluationResult:
+        """This result with ``count`` more users that hit nothing (index ``-1``).
+
+        For test users the model cannot rank for at all (unknown ids): every
+        per-user metric is 0 for them; catalogue metrics (coverage) keep
+        their value.
+        """
+        if count == 0:
+            return self
+        zeros = np.zeros(count)
+        per_user = {label: np.concatenate([v, zeros]) for label, v in self.per_user.items()}
+        values = {
+            label: mean_over_users(per_user[label]) if label in per_user else value
+            for label, value in self._values.items()
+        }
+        users = np.concatenate([self.users, np.full(count, -1, np.int64)])
+        return EvaluationResult(values, per_user, users, self.seconds)
 
     def __repr__(self) -> str:
         body = ", ".join(f"{key!r}: {val:.4f}" for key, val in self._values.items())

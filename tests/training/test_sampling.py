@@ -1,4 +1,4 @@
-"""gnnrec.data.sampling: uniform negatives that avoid each user's positives."""
+"""gnnrec.training.sampling: uniform negatives that avoid each user's positives."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-import gnnrec.data.sampling as sampling
+import gnnrec.training.sampling as sampling
 from gnnrec.training.sampling import NegativeSampler
 
 
