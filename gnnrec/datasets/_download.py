@@ -21,6 +21,7 @@ from typing import IO, Any
 
 __all__ = [
     "ChecksumError",
+    "cache_dir",
     "default_data_dir",
     "download",
     "is_writable_dir",
@@ -45,6 +46,17 @@ def user_cache_dir() -> Path:
     """Return the per-user cache folder: ``$XDG_CACHE_HOME/gnnrec`` or ``~/.cache/gnnrec``."""
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     return Path(base) / "gnnrec"
+
+
+def cache_dir() -> Path:
+    """Return the folder gnnrec writes into on its own.
+
+    ``$GNNREC_CACHE_DIR`` when set, else :func:`user_cache_dir`. It receives
+    the parsed-data caches, and the downloads and extractions that cannot go
+    to a read-only data folder; a user's data folder never receives a cache.
+    """
+    env = os.environ.get("GNNREC_CACHE_DIR")
+    return Path(env).expanduser() if env else user_cache_dir()
 
 
 def default_data_dir() -> Path:

@@ -31,8 +31,8 @@ __all__ = ["ItemTable", "MovieLens", "UserTable", "list_movielens", "load_moviel
 logger = logging.getLogger("gnnrec.datasets")
 
 _BASE_URL = "https://files.grouplens.org/datasets/movielens/"
-_CACHE_FORMAT = 1
-_CACHE_FOLDER = ".gnnrec-cache"
+_CACHE_FORMAT = 2
+_CACHE_FOLDER = "parsed"  # under dl.cache_dir(), never under a data folder
 
 MoviesFormat = Literal["u.item", "dat", "csv"]
 UsersFormat = Literal["u.user", "dat"]
@@ -234,10 +234,14 @@ def _variant(name: str) -> _Variant:
 
 
 def _work_dir(root: Path) -> Path | None:
-    """The folder that receives downloads, extractions and caches, or None."""
+    """The folder that receives downloads and extractions, or None.
+
+    ``root`` when it is writable, else the cache folder. (The parsed-data
+    cache always goes to the cache folder: see :func:`_cache_path`.)
+    """
     if dl.is_writable_dir(root):
         return root
-    fallback = dl.user_cache_dir()
+    fallback = dl.cache_dir()
     if fallback != root and dl.is_writable_dir(fallback):
         return fallback
     return None
@@ -263,7 +267,7 @@ def _find_folder(v: _Variant, bases: list[Path]) -> Path | None:
 def _extract(v: _Variant, archive: Path, work: Path | None, downloaded: bool) -> Path:
     if work is None:
         raise PermissionError(
-            f"cannot extract {archive}: neither its folder nor {dl.user_cache_dir()} is writable"
+            f"cannot extract {archive}: neither its folder nor {dl.cache_dir()} is writable"
         )
     members = [f"{v.folder}/{f}" for f in (*v.required, *v.extra)]
     try:
@@ -302,7 +306,7 @@ def _locate(v: _Variant, root: Path, download: bool) -> Path:
     if work is None:
         raise FileNotFoundError(
             _missing_message(v, root, download)
-            + f". It cannot be downloaded: neither {root} nor {dl.user_cache_dir()} is writable"
+            + f". It cannot be downloaded: neither {root} nor {dl.cache_dir()} is writable"
         )
     target = work / v.archive
     try:
@@ -316,6 +320,7 @@ def _locate(v: _Variant, root: Path, download: bool) -> Path:
 
 # ---------------------------------------------------------------------- parsing and cache
 def _signature(v: _Variant, folder: Path) -> str:
+    """What the parsed arrays depend on: the variant, the folder, its files' sizes and times."""
     files = [f for f in (*v.required, "u.genre") if (folder / f).is_file()]
     stats = [(f, (folder / f).stat()) for f in files]
     return json.dumps(
@@ -329,9 +334,19 @@ def _signature(v: _Variant, folder: Path) -> str:
     )
 
 
-def _cache_path(v: _Variant, folder: Path, work: Path) -> Path:
-    key = hashlib.sha256(str(folder.resolve()).encode()).hexdigest()[:12]
-    return work / _CACHE_FOLDER / f"ml-{v.name}-{key}.npz"
+def _digest(text: str, n: int) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:n]
+
+
+def _cache_path(v: _Variant, folder: Path, signature: str) -> Path:
+    """``<cache dir>/parsed/ml-<variant>-<folder key>-<signature key>.npz``.
+
+    The folder key keeps two data folders apart and lets a new cache replace
+    the stale one of the same folder; the signature key changes with the
+    source files.
+    """
+    folder_key = _digest(str(folder.resolve()), 12)
+    return dl.cache_dir() / _CACHE_FOLDER / f"ml-{v.name}-{folder_key}-{_digest(signature, 16)}.npz"
 
 
 def _read_cache(path: Path, signature: str) -> dict[str, np.ndarray] | None:
@@ -349,6 +364,12 @@ def _read_cache(path: Path, signature: str) -> dict[str, np.ndarray] | None:
 
 
 def _write_cache(path: Path, signature: str, arrays: dict[str, np.ndarray]) -> None:
+    """Write the cache atomically (a temporary file renamed into place).
+
+    A cache that cannot be written is skipped with a warning; an interrupted
+    write leaves no file behind. The stale caches of the same variant and
+    folder are removed.
+    """
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
@@ -361,9 +382,17 @@ def _write_cache(path: Path, signature: str, arrays: dict[str, np.ndarray]) -> N
             np.savez(fh, **payload)
         os.chmod(tmp, 0o644)
         os.replace(tmp, path)
+    except OSError as err:
+        Path(tmp).unlink(missing_ok=True)
+        logger.warning("cannot write the cache %s: %s", path, err)
+        return
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    stem = path.name.rsplit("-", 1)[0]  # ml-<variant>-<folder key>
+    for old in path.parent.glob(f"{stem}-*.npz"):
+        if old != path:
+            old.unlink(missing_ok=True)
 
 
 def _compact(a: np.ndarray) -> np.ndarray:
@@ -399,18 +428,16 @@ def _parse_files(v: _Variant, folder: Path) -> dict[str, np.ndarray]:
     return arrays
 
 
-def _arrays(v: _Variant, folder: Path, work: Path | None) -> dict[str, np.ndarray]:
+def _arrays(v: _Variant, folder: Path) -> dict[str, np.ndarray]:
     signature = _signature(v, folder)
-    cache = None if work is None else _cache_path(v, folder, work)
-    if cache is not None:
-        cached = _read_cache(cache, signature)
-        if cached is not None:
-            logger.debug("loaded MovieLens %r from cache %s", v.name, cache)
-            return cached
+    cache = _cache_path(v, folder, signature)
+    cached = _read_cache(cache, signature)
+    if cached is not None:
+        logger.debug("loaded MovieLens %r from cache %s", v.name, cache)
+        return cached
     logger.info("parsing MovieLens %r from %s", v.name, folder)
     arrays = _parse_files(v, folder)
-    if cache is not None:
-        _write_cache(cache, signature, arrays)
+    _write_cache(cache, signature, arrays)
     return arrays
 
 
@@ -444,11 +471,14 @@ def load_movielens(
     The files are looked up under ``root`` as the extracted folder
     (``root/ml-1m/ratings.dat`` ...) or as the official archive
     (``root/ml-1m.zip``). An archive, found or downloaded, is checked against
-    its pinned SHA-256 digest before it is extracted. The parsed arrays are
-    cached in an ``.npz`` file keyed on the source files' sizes and
-    modification times, so later loads skip the parsing; the cache, the
-    download and the extracted files go to ``root`` when it is writable, else
-    to the per-user cache folder.
+    its pinned SHA-256 digest before it is extracted; the download and the
+    extracted files go to ``root`` when it is writable, else to the cache
+    folder. The parsed arrays are cached in the cache folder, never under
+    ``root`` (which may be read-only or shared): an ``.npz`` file named by
+    the variant, the data folder and the source files' sizes and
+    modification times, written atomically, so later loads skip the parsing.
+    The cache folder is ``$GNNREC_CACHE_DIR`` when set, else
+    ``$XDG_CACHE_HOME/gnnrec`` (``~/.cache/gnnrec``).
 
     Parameters
     ----------
@@ -480,8 +510,8 @@ def load_movielens(
         If an archive (found or downloaded) does not match its pinned digest
         or is not a valid zip file; a failed download leaves no file behind.
     PermissionError
-        If an archive must be extracted but neither ``root`` nor the user
-        cache folder is writable.
+        If an archive must be extracted but neither ``root`` nor the cache
+        folder is writable.
 
     Examples
     --------
@@ -495,5 +525,5 @@ def load_movielens(
     v = _variant(name)
     root_dir = Path(root).expanduser() if root is not None else dl.default_data_dir()
     folder = _locate(v, root_dir, download)
-    arrays = _arrays(v, folder, _work_dir(root_dir))
+    arrays = _arrays(v, folder)
     return _build(v, arrays)

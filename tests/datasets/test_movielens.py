@@ -42,9 +42,10 @@ GENRES_100K = parse.ML100K_GENRES
 # ---------------------------------------------------------------------- fixtures
 @pytest.fixture(autouse=True)
 def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Per-test user cache, no GNNREC_DATA_DIR, and no network access."""
+    """Per-test user cache, no GNNREC_DATA_DIR or GNNREC_CACHE_DIR, and no network access."""
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     monkeypatch.delenv("GNNREC_DATA_DIR", raising=False)
+    monkeypatch.delenv("GNNREC_CACHE_DIR", raising=False)
     real_urlopen = dl._urlopen
 
     def no_network(url: str, *args: Any, **kwargs: Any) -> Any:
@@ -136,6 +137,20 @@ def _no_part_files(folder: Path) -> None:
 
 def _read_only(path: Path) -> None:
     path.chmod(stat.S_IRUSR | stat.S_IXUSR | stat.S_IRGRP | stat.S_IXGRP)
+
+
+def _parsed_caches(cache: Path | None = None) -> list[Path]:
+    """The parsed-data cache files under ``cache`` (default: the per-test user cache)."""
+    base = Path(os.environ["XDG_CACHE_HOME"]) / "gnnrec" if cache is None else cache
+    return sorted((base / "parsed").glob("*.npz"))
+
+
+def _snapshot(folder: Path) -> dict[str, tuple[int, int]]:
+    """Every path under ``folder`` with its size and modification time."""
+    return {
+        str(p.relative_to(folder)): (p.stat().st_size, p.stat().st_mtime_ns)
+        for p in [folder, *folder.rglob("*")]
+    }
 
 
 # ---------------------------------------------------------------------- names, titles
@@ -410,7 +425,7 @@ def test_archive_in_read_only_root_goes_to_user_cache(
     assert sorted(p.name for p in root.iterdir()) == ["ml-1m.zip"]
     cache = tmp_path / "xdg" / "gnnrec"
     assert (cache / "ml-1m" / "ratings.dat").is_file()
-    assert len(list((cache / ".gnnrec-cache").glob("ml-1m-*.npz"))) == 1
+    assert len(list((cache / "parsed").glob("ml-1m-*.npz"))) == 1
 
 
 @pytest.mark.parametrize("evil", ["../evil", "ml-20m/../../evil", "/tmp/evil", "C:/evil"])
@@ -512,33 +527,142 @@ def test_download_into_read_only_root_uses_user_cache(
 
 
 # ---------------------------------------------------------------------- cache
-def test_cache_is_used_and_invalidated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    folder = _write(tmp_path / "ml-1m", _files_1m())
-    first = load_movielens("1m", root=tmp_path)
-    assert len(list((tmp_path / ".gnnrec-cache").glob("*.npz"))) == 1
+def _no_parse(*args: Any, **kwargs: Any) -> Any:
+    raise AssertionError("parsed again although the cache is fresh")
 
-    def fail(*args: Any, **kwargs: Any) -> Any:
-        raise AssertionError("parsed again although the cache is fresh")
+
+def test_cache_is_used_and_invalidated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = tmp_path / "data"
+    folder = _write(root / "ml-1m", _files_1m())
+    first = load_movielens("1m", root=root)
+    (cache,) = _parsed_caches()
+    assert cache.name.startswith("ml-1m-")
 
     with monkeypatch.context() as m:
-        m.setattr(parse, "parse_ratings", fail)
-        second = load_movielens("1m", root=tmp_path)
+        m.setattr(parse, "parse_ratings", _no_parse)
+        second = load_movielens("1m", root=root)
     np.testing.assert_array_equal(first.interactions.users, second.interactions.users)
     assert second.items.title.tolist() == first.items.title.tolist()
     assert second.users is not None and second.users.zip.tolist() == ["48067", "70072"]
 
     ratings = folder / "ratings.dat"
     ratings.write_bytes(ratings.read_bytes() + b"3::1193::2::978300000\n")
-    third = load_movielens("1m", root=tmp_path)
+    third = load_movielens("1m", root=root)
     assert len(third.interactions) == 4 and third.interactions.n_users == 3
+    (new,) = _parsed_caches()  # a new signature, a new file; the stale one is gone
+    assert new != cache
 
 
 def test_unreadable_cache_is_ignored(tmp_path: Path) -> None:
     _write(tmp_path / "ml-1m", _files_1m())
     load_movielens("1m", root=tmp_path)
-    (cache,) = (tmp_path / ".gnnrec-cache").glob("*.npz")
+    (cache,) = _parsed_caches()
     cache.write_bytes(b"garbage")
     assert len(load_movielens("1m", root=tmp_path).interactions) == 3
+
+
+def test_writable_data_folder_receives_no_cache(tmp_path: Path) -> None:
+    # the cache used to go to root/.gnnrec-cache whenever root was writable
+    root = tmp_path / "data"
+    _write(root / "ml-1m", _files_1m())
+    before = _snapshot(root)
+    load_movielens("1m", root=root)
+    load_movielens("1m", root=root)
+    assert _snapshot(root) == before
+    assert len(_parsed_caches()) == 1
+
+
+def test_read_only_data_folder_works_and_stays_untouched(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = tmp_path / "shared"
+    folder = _write(root / "ml-100k", _files_100k())
+    for path in (*folder.iterdir(), folder, root):
+        _read_only(path) if path.is_dir() else path.chmod(stat.S_IRUSR | stat.S_IRGRP)
+    before = _snapshot(root)
+    try:
+        first = load_movielens("100k", root=root, download=False)
+        with monkeypatch.context() as m:
+            m.setattr(parse, "parse_ratings", _no_parse)
+            second = load_movielens("100k", root=root, download=False)
+        after = _snapshot(root)
+    finally:
+        for path in (root, folder):
+            path.chmod(0o755)
+    assert after == before
+    assert len(first.interactions) == len(second.interactions) == 3
+    assert len(_parsed_caches()) == 1
+
+
+def test_gnnrec_cache_dir_is_honoured(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GNNREC_CACHE_DIR", str(tmp_path / "my-cache"))
+    assert dl.cache_dir() == tmp_path / "my-cache"
+    _write(tmp_path / "data" / "ml-10M100K", _files_10m())
+    load_movielens("10m", root=tmp_path / "data")
+    (cache,) = _parsed_caches(tmp_path / "my-cache")
+    assert cache.name.startswith("ml-10m-")
+    assert not (tmp_path / "xdg").exists()
+    with monkeypatch.context() as m:
+        m.setattr(parse, "parse_ratings", _no_parse)
+        assert len(load_movielens("10m", root=tmp_path / "data").interactions) == 3
+    monkeypatch.delenv("GNNREC_CACHE_DIR")
+    assert dl.cache_dir() == tmp_path / "xdg" / "gnnrec"
+
+
+def test_two_data_folders_never_share_a_cache(tmp_path: Path) -> None:
+    # same variant, same file sizes and times, different ratings
+    a = _write(tmp_path / "a" / "ml-1m", _files_1m())
+    files = _files_1m()
+    files["ratings.dat"] = files["ratings.dat"].replace(b"::5::", b"::1::")
+    b = _write(tmp_path / "b" / "ml-1m", files)
+    for name in files:
+        stamp = (a / name).stat().st_mtime_ns
+        os.utime(b / name, ns=(stamp, stamp))
+    ra = load_movielens("1m", root=tmp_path / "a").interactions.ratings
+    rb = load_movielens("1m", root=tmp_path / "b").interactions.ratings
+    assert ra is not None and rb is not None
+    assert ra.tolist() == [5.0, 3.0, 4.0] and rb.tolist() == [1.0, 3.0, 4.0]
+    assert len(_parsed_caches()) == 2
+    again = load_movielens("1m", root=tmp_path / "a").interactions.ratings
+    assert again is not None and again.tolist() == [5.0, 3.0, 4.0]
+
+
+@pytest.mark.parametrize(
+    ("error", "expected"),
+    [(OSError(28, "No space left on device"), None), (KeyboardInterrupt(), KeyboardInterrupt)],
+)
+def test_failed_cache_write_leaves_no_file(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    error: BaseException,
+    expected: type | None,
+) -> None:
+    _write(tmp_path / "ml-1m", _files_1m())
+
+    def broken_savez(fh: Any, **arrays: Any) -> None:
+        fh.write(b"PK\x03\x04 half a cache")
+        raise error
+
+    monkeypatch.setattr(mlmod.np, "savez", broken_savez)
+    if expected is None:  # the data load; the cache is skipped with a warning
+        assert len(load_movielens("1m", root=tmp_path).interactions) == 3
+        assert "cannot write the cache" in caplog.text
+    else:
+        with pytest.raises(expected):
+            load_movielens("1m", root=tmp_path)
+    cache = tmp_path / "xdg" / "gnnrec" / "parsed"
+    assert cache.is_dir() and list(cache.iterdir()) == []
+
+
+def test_unusable_cache_dir_only_warns(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    (tmp_path / "a-file").write_bytes(b"")
+    monkeypatch.setenv("GNNREC_CACHE_DIR", str(tmp_path / "a-file" / "cache"))
+    _write(tmp_path / "data" / "ml-1m", _files_1m())
+    assert len(load_movielens("1m", root=tmp_path / "data").interactions) == 3
+    assert "cannot write the cache" in caplog.text
 
 
 # ---------------------------------------------------------------------- real data
@@ -592,4 +716,4 @@ def test_real_1m() -> None:
         assert len(ml.items) == 3883 and ml.users is not None and len(ml.users) == 6040
         assert ml.items.genres[0] == "Animation|Children's|Comedy"
         assert ml.users.gender[0] == "F" and ml.users.age[0] == 1
-    assert (Path(os.environ["XDG_CACHE_HOME"]) / "gnnrec" / ".gnnrec-cache").is_dir()
+    assert [p.name.split("-")[1] for p in _parsed_caches()] == ["1m"]
