@@ -22,6 +22,8 @@ from typing import Literal
 
 import numpy as np
 
+from gnnrec._validation import check_choice
+
 __all__ = [
     "ML1M_OCCUPATIONS",
     "ML100K_GENRES",
@@ -288,8 +290,7 @@ def parse_ratings(
     ImportError
         If ``engine="pandas"`` and pandas is not installed.
     """
-    if engine not in ("auto", "numpy", "pandas"):
-        raise ValueError(f"engine must be 'auto', 'numpy' or 'pandas', got {engine!r}")
+    check_choice(engine, "engine", ("auto", "numpy", "pandas"), caller="parse_ratings")
     if header:
         _check_header(path)
     if engine != "numpy":

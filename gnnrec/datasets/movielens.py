@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
+from gnnrec._validation import argument_error, check_bool, check_instance
 from gnnrec.data import Interactions
 from gnnrec.datasets import _download as dl
 from gnnrec.datasets import _parse as parse
@@ -225,11 +226,12 @@ def list_movielens() -> tuple[str, ...]:
 
 
 # ---------------------------------------------------------------------- locating files
-def _variant(name: str) -> _Variant:
-    key = str(name).strip().lower()
+def _variant(name: str, caller: str) -> _Variant:
+    key = name.strip().lower() if isinstance(name, str) else ""
     key = key[3:] if key.startswith("ml-") else key
     if key not in _VARIANTS:
-        raise ValueError(f"unknown MovieLens variant {name!r}; choose one of {list(_VARIANTS)}")
+        choices = ", ".join(repr(k) for k in _VARIANTS)
+        raise argument_error(caller, "name", f"a MovieLens variant, one of {choices}", name)
     return _VARIANTS[key]
 
 
@@ -501,8 +503,10 @@ def load_movielens(
     Raises
     ------
     ValueError
-        If ``name`` is unknown, a file is malformed, or an archive member
-        would be extracted outside its folder.
+        If ``name`` is unknown, ``download`` is not a bool, a file is
+        malformed, or an archive member would be extracted outside its folder.
+    TypeError
+        If ``root`` is not a path.
     FileNotFoundError
         If the data are not under ``root`` and ``download`` is False or the
         download failed; the message says which file to place where.
@@ -522,7 +526,11 @@ def load_movielens(
     >>> ml.items.title[0], ml.items.year[0], ml.items.genres[0]  # doctest: +SKIP
     ('Toy Story (1995)', 1995, "Animation|Children's|Comedy")
     """
-    v = _variant(name)
+    caller = "load_movielens"
+    v = _variant(name, caller)
+    if root is not None:
+        check_instance(root, "root", (str, os.PathLike), caller=caller)
+    download = check_bool(download, "download", caller=caller)
     root_dir = Path(root).expanduser() if root is not None else dl.default_data_dir()
     folder = _locate(v, root_dir, download)
     arrays = _arrays(v, folder)

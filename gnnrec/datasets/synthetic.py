@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from gnnrec._validation import check_int
 from gnnrec.data.interactions import Interactions
 
 __all__ = ["make_ratings"]
@@ -33,6 +34,7 @@ def make_ratings(
     rank : int, default 3
         Rank of the planted affinity.
     seed : int, default 0
+        Non-negative seed of the generator.
 
     Returns
     -------
@@ -42,7 +44,8 @@ def make_ratings(
     Raises
     ------
     ValueError
-        If a size is not positive or ``per_user > n_items``.
+        If a size is not a positive integer, ``per_user > n_items``, or
+        ``seed`` is not a non-negative integer.
 
     Examples
     --------
@@ -51,12 +54,12 @@ def make_ratings(
     >>> len(data), data.n_users, float(data.ratings.min()) >= 1.0
     (30, 10, True)
     """
-    for name, value in (("n_users", n_users), ("n_items", n_items), ("per_user", per_user),
-                        ("rank", rank)):
-        if value < 1:
-            raise ValueError(f"{name} must be >= 1, got {value}")
-    if per_user > n_items:
-        raise ValueError(f"per_user ({per_user}) cannot exceed n_items ({n_items})")
+    caller = "make_ratings"
+    n_users = check_int(n_users, "n_users", caller=caller, minimum=1)
+    n_items = check_int(n_items, "n_items", caller=caller, minimum=1)
+    per_user = check_int(per_user, "per_user", caller=caller, minimum=1, maximum=n_items)
+    rank = check_int(rank, "rank", caller=caller, minimum=1)
+    seed = check_int(seed, "seed", caller=caller, minimum=0)
     rng = np.random.default_rng(seed)
     affinity = rng.normal(size=(n_users, rank)) @ rng.normal(size=(rank, n_items))
     keys = affinity + rng.normal(size=n_items) + rng.gumbel(size=affinity.shape)

@@ -159,8 +159,26 @@ def test_list_and_unknown_name() -> None:
     for v in mlmod._VARIANTS.values():
         assert v.url == f"https://files.grouplens.org/datasets/movielens/{v.archive}"
         assert v.sha256 is not None and len(v.sha256) == 64 and v.size
-    with pytest.raises(ValueError, match=r"unknown MovieLens variant '2m'.*'100k'"):
+    with pytest.raises(
+        ValueError,
+        match=r"^load_movielens: name must be a MovieLens variant, one of '100k', '1m', '10m', "
+        r"'20m', '25m', '32m', 'latest-small', got '2m'$",
+    ):
         load_movielens("2m")
+    with pytest.raises(ValueError, match=r"^load_movielens: name must be .*got 100$"):
+        load_movielens(100)  # type: ignore[arg-type]
+
+
+def test_load_movielens_argument_checks(tmp_path: Path) -> None:
+    with pytest.raises(
+        ValueError, match=r"^load_movielens: download must be True or False, got 'no'$"
+    ):
+        load_movielens("1m", root=tmp_path, download="no")  # type: ignore[arg-type]
+    with pytest.raises(
+        TypeError, match=r"^load_movielens: root must be a str or os\.PathLike, got int$"
+    ):
+        load_movielens("1m", root=3)  # type: ignore[arg-type]
+    assert list(tmp_path.iterdir()) == []
 
 
 @pytest.mark.parametrize(
@@ -340,7 +358,10 @@ def test_ratings_without_pandas(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     assert ratings.tolist() == [4.0, 3.0, 5.0] and times.tolist()[0] == 881250949
     with pytest.raises(ImportError):
         parse.parse_ratings(path, b"\t", engine="pandas")
-    with pytest.raises(ValueError, match="engine must be"):
+    with pytest.raises(
+        ValueError,
+        match=r"^parse_ratings: engine must be one of 'auto', 'numpy', 'pandas', got 'polars'$",
+    ):
         parse.parse_ratings(path, b"\t", engine="polars")  # type: ignore[arg-type]
 
 

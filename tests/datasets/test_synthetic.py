@@ -22,8 +22,16 @@ def test_shape_range_and_determinism() -> None:
 
 @pytest.mark.parametrize(
     ("kwargs", "pattern"),
-    [({"n_users": 0}, "n_users"), ({"per_user": 20, "n_items": 10}, "per_user"), ({"rank": 0}, "rank")],
+    [
+        ({"n_users": 0}, r"n_users must be an integer >= 1, got 0"),
+        ({"per_user": 20, "n_items": 10}, r"per_user must be an integer in \[1, 10\], got 20"),
+        ({"rank": 0}, r"rank must be an integer >= 1, got 0"),
+        # a float size failed deep inside numpy with a TypeError naming no argument
+        ({"n_users": 2.5}, r"n_users must be an integer >= 1, got 2\.5"),
+        ({"seed": -1}, r"seed must be an integer >= 0, got -1"),
+        ({"n_items": "15"}, r"n_items must be an integer >= 1, got '15'"),
+    ],
 )
-def test_bad_sizes(kwargs: dict, pattern: str) -> None:
-    with pytest.raises(ValueError, match=pattern):
+def test_bad_arguments(kwargs: dict, pattern: str) -> None:
+    with pytest.raises(ValueError, match=rf"^make_ratings: {pattern}$"):
         make_ratings(**kwargs)
