@@ -45,7 +45,10 @@ def _as_id_array(values: Any, column: str) -> np.ndarray:
         if isinstance(first, float) or isinstance(first, np.floating):
             arr = np.asarray(values, dtype=np.float64)
     if arr.ndim != 1:
-        raise ValueError(f"column {column!r} must be one-dimensional, got shape {arr.shape}")
+        raise ValueError(
+            f"column {column!r} must be one-dimensional, got shape {arr.shape} (an id is one "
+            "integer or string, not a tuple or a list)"
+        )
     if arr.dtype.kind in "iu":
         return _int_ids(arr, column)
     if arr.dtype.kind in "US":
@@ -78,6 +81,15 @@ def _as_id_array(values: Any, column: str) -> np.ndarray:
     is_str = np.fromiter((isinstance(v, str) for v in arr), dtype=bool, count=len(arr))
     if is_str.all():
         return arr.astype(str)
+    other = np.flatnonzero(~is_int & ~is_str)
+    if len(other):  # neither an integer nor a string: not an id, whatever the others are
+        row = int(other[0])
+        shown = repr(arr[row])
+        shown = shown if len(shown) <= 80 else shown[:77] + "..."
+        raise ValueError(
+            f"column {column!r} has an id of unsupported type {type(arr[row]).__name__} at "
+            f"row {row}: {shown}; ids must be non-negative integers or strings"
+        )
     bad = np.flatnonzero(~is_int) if is_int.any() else np.flatnonzero(~is_str)
     row = int(bad[0])
     raise ValueError(
@@ -178,8 +190,11 @@ def _unique_entries(
 class Interactions:
     """An immutable set of ``(user, item[, rating][, timestamp])`` rows.
 
-    External ids (ints or strings, not a mix) are mapped to contiguous indices
-    ``0..n_users-1`` and ``0..n_items-1`` in sorted id order. Subsets made by
+    External ids are non-negative integers (at most ``2**63 - 1``) or
+    strings, one type per column; other objects (tuples, booleans, floats
+    with a fraction ...) are refused, and integral floats are read as
+    integers. They are mapped to contiguous indices ``0..n_users-1`` and
+    ``0..n_items-1`` in sorted id order. Subsets made by
     :meth:`subset` (and so by every split) keep the id maps of their parent, so
     a train and a test set cut from one data set share one index space.
 
@@ -250,7 +265,9 @@ class Interactions:
         Parameters
         ----------
         users, items : array-like, shape (n,)
-            External user and item ids: all integers or all strings per column.
+            External user and item ids, per column either all non-negative
+            integers (at most ``2**63 - 1``, stored as int64; integral floats
+            count as integers) or all strings. Other ids are refused.
         ratings : array-like of float, shape (n,), optional
             Explicit ratings; must be finite.
         timestamps : array-like of int, shape (n,), optional
@@ -268,9 +285,11 @@ class Interactions:
         Raises
         ------
         ValueError
-            On empty input, mismatched lengths, mixed id types, non-finite
-            ratings or timestamps, or duplicate pairs under ``"raise"``; the
-            message names the column and an offending row.
+            On empty input, mismatched lengths, ids that are not all
+            non-negative integers or all strings (mixed, negative, above
+            ``2**63 - 1``, booleans, fractional or non-finite floats),
+            non-finite ratings or timestamps, or duplicate pairs under
+            ``"raise"``; the message names the column and an offending row.
         """
         caller = "Interactions.from_arrays"
         duplicates = check_choice(duplicates, "duplicates", _DUPLICATE_POLICIES, caller=caller)

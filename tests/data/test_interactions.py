@@ -278,3 +278,25 @@ def test_to_csr_refuses_an_unknown_values_argument() -> None:
         match=r"^Interactions\.to_csr: values must be one of 'ones', 'ratings', got 'rating'$",
     ):
         data.to_csr(values="rating")  # type: ignore[arg-type]
+
+
+# --------------------------------------------------------------------------- what an id is
+@pytest.mark.parametrize(
+    ("users", "pattern"),
+    [
+        # these were reported as a "mix" of id types although nothing was mixed
+        ([True, False], r"has an id of unsupported type bool at row 0: True;"),
+        ([(1, 2), (3,)], r"has an id of unsupported type tuple at row 0: \(1, 2\);"),
+        (["a", None], r"has an id of unsupported type NoneType at row 1: None;"),
+        ([b"a", b"b"], r"has an id of unsupported type bytes at row 0: b'a';"),
+        ([(1, 2), (3, 4)], r"must be one-dimensional, got shape \(2, 2\) \(an id is one integer"),
+    ],
+)
+def test_only_integers_and_strings_are_ids(users: list, pattern: str) -> None:
+    with pytest.raises(ValueError, match=rf"^column 'users' {pattern}"):
+        Interactions.from_arrays(users, [1, 2])
+
+
+def test_integral_floats_are_integer_ids() -> None:
+    data = Interactions.from_arrays([3.0, 1.0], [1, 2])
+    assert data.user_ids.tolist() == [1, 3] and data.user_ids.dtype == np.int64
