@@ -6,8 +6,8 @@ parsed in chunks of whole lines: separators become a
 tab, every line's field layout is checked with vectorised index arithmetic,
 and the numbers are read with one ``np.fromstring`` call per chunk. The
 decimal point of half-star ratings is treated as one more separator and the
-two halves are put back together afterwards, because integer parsing is
-about ten times faster than float parsing.
+two halves are put back together afterwards, because integers parse much
+faster than floats.
 """
 
 from __future__ import annotations
@@ -272,8 +272,8 @@ def parse_ratings(
         Bytes read per chunk by the numpy parser, which keeps memory bounded
         for ML-25M/32M.
     engine : {"auto", "numpy", "pandas"}, default "auto"
-        ``"auto"`` uses pandas' C parser (about three times faster) when
-        pandas is installed and the numpy parser otherwise. When pandas
+        ``"auto"`` uses pandas' C parser (the faster one) when pandas is
+        installed and the numpy parser otherwise. When pandas
         rejects the file, the numpy parser runs to name the bad line.
 
     Returns
