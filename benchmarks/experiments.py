@@ -19,8 +19,10 @@ import numpy as np
 import torch
 
 from gnnrec import GAT, BoundedSigmoidHead, Interactions, LinearHead, Recommender
+from gnnrec.baselines import Popularity
 from gnnrec.data.splits import Split, random_split, train_validation_split, user_ratio_split
-from gnnrec.evaluation import FullRankingEvaluator, rated_items_from_predictions, rating_metrics
+from gnnrec.diagnostics import layer_distances, pairwise_cosine_distance
+from gnnrec.evaluation import rated_items_from_predictions, rating_metrics
 from gnnrec.metrics import liked_classification
 
 __all__ = [
@@ -28,7 +30,6 @@ __all__ = [
     "build_model",
     "fit_timed",
     "oversmoothing_curve",
-    "pairwise_cosine_distance",
     "popularity_run",
     "ranking_run",
     "ranking_split",
@@ -397,25 +398,17 @@ def ranking_run(
 
 
 def popularity_run(protocol: dict[str, Any], data: Data, *, seed: int) -> dict[str, Any]:
-    """Most-popular baseline: score = number of training interactions of the item.
-
-    Evaluated with the same :class:`~gnnrec.evaluation.FullRankingEvaluator`
-    (train and validation items masked).
+    """Most-popular baseline (:class:`gnnrec.baselines.Popularity`), same protocol as the GNNs.
 
     Returns
     -------
     dict
     """
     start = time.perf_counter()
-    counts = torch.from_numpy(
-        np.bincount(data.train.items, minlength=data.train.n_items).astype(np.float32)
-    )
+    model = Popularity().fit(data.train)
     train_seconds = time.perf_counter() - start
     start = time.perf_counter()
-    evaluator = FullRankingEvaluator(
-        data.train, data.test, k=tuple(protocol["k"]), exclude=data.validation
-    )
-    result = evaluator(lambda users: counts.expand(len(users), -1))
+    result = model.evaluate(data.test, k=tuple(protocol["k"]), exclude=data.validation)
     eval_seconds = time.perf_counter() - start
     return {
         "task": "ranking", "encoder": "popularity", "seed": seed,
@@ -425,27 +418,6 @@ def popularity_run(protocol: dict[str, Any], data: Data, *, seed: int) -> dict[s
     }
 
 
-def pairwise_cosine_distance(x: torch.Tensor) -> float:
-    """Mean cosine distance ``1 - cos`` over all distinct pairs of rows.
-
-    Parameters
-    ----------
-    x : torch.Tensor, shape (n, d)
-
-    Returns
-    -------
-    float
-        NaN for fewer than two rows.
-    """
-    n = x.shape[0]
-    if n < 2:
-        return math.nan
-    z = torch.nn.functional.normalize(x.double(), dim=1)
-    total = z.sum(dim=0)
-    sum_cos = float(total @ total) - float((z * z).sum())  # off-diagonal sum of cosines
-    return 1.0 - sum_cos / (n * (n - 1))
-
-
 def _sample(n: int, size: int, seed: int) -> torch.Tensor:
     rng = np.random.default_rng(seed)
     idx = np.sort(rng.choice(n, size=min(n, size), replace=False))
@@ -453,18 +425,9 @@ def _sample(n: int, size: int, seed: int) -> torch.Tensor:
 
 
 @torch.no_grad()
-def _layer_distances(model: Recommender, idx: torch.Tensor) -> list[float]:
-    net = model.model_
-    net.eval()
-    outs = net.encoder.layer_outputs(net.embedding.weight, model.graph_)
-    return [pairwise_cosine_distance(out[idx.to(out.device)].cpu()) for out in outs]
-
-
-@torch.no_grad()
 def _final_distance(model: Recommender, idx: torch.Tensor) -> float:
-    net = model.model_
-    net.eval()
-    z = net(model.graph_)
+    user_emb, item_emb = model.model_.embed(model.graph_)
+    z = torch.cat([user_emb, item_emb])
     return pairwise_cosine_distance(z[idx.to(z.device)].cpu())
 
 
@@ -516,7 +479,7 @@ def oversmoothing_curve(
             trained = ranking_run(encoder, p, protocol, data, seed=seed, device=device,
                                   label=f"oversmoothing {encoder} L={max(layers)}")
         rec, model = trained
-        dist = _layer_distances(model, idx)
+        dist = layer_distances(model.model_, model.graph_, idx)
         return {
             "encoder": encoder, "method": method, "layers": list(layers),
             "distance": [dist[n] for n in layers], "distance_layer0": dist[0],

@@ -36,6 +36,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +47,8 @@ from gnnrec import Recommender
 from gnnrec.data import user_ratio_split
 from gnnrec.datasets import load_movielens
 from gnnrec.evaluation import FullRankingEvaluator
+from gnnrec.ranking import Scorer
+from gnnrec.training import Callback, FitContext
 
 logger = logging.getLogger("benchmarks.speed")
 
@@ -79,31 +82,39 @@ def _versions() -> dict[str, str]:
     }
 
 
-def _curve(model: Recommender, evaluator: FullRankingEvaluator, budget: float) -> list[dict]:
-    """Train epoch by epoch until ``budget`` training seconds; evaluate after each epoch."""
-    from gnnrec.trainer import Trainer
+class Curve(Callback):
+    """Evaluate on the test split after every epoch; stop once ``budget`` training seconds ran.
 
-    trainer: Trainer = model._make_trainer()
-    points, seconds, epoch = [], 0.0, 0
-    while seconds < budget and epoch < model.epochs:
-        stats = trainer.train_epoch()
-        seconds += stats.seconds
-        epoch += 1
-        model._cache_embeddings()
+    Evaluation time is measured apart and not counted as training time.
+    """
+
+    def __init__(self, evaluator: FullRankingEvaluator, budget: float) -> None:
+        self.evaluator = evaluator
+        self.budget = budget
+        self.points: list[dict[str, Any]] = []
+        self.seconds = 0.0
+        self.context: FitContext | None = None
+
+    def on_fit_start(self, context: FitContext) -> None:
+        self.context = context
+
+    def on_epoch_end(self, record: Mapping[str, float]) -> bool:
+        assert self.context is not None
+        self.seconds += record["seconds"]
         start = time.perf_counter()
-        res = evaluator(model._score_users)
-        points.append(
+        res = self.evaluator(Scorer(self.context.model, self.context.graph).score_users)
+        self.points.append(
             {
-                "epoch": epoch,
-                "train_seconds": round(seconds, 3),
+                "epoch": int(record["epoch"]),
+                "train_seconds": round(self.seconds, 3),
                 "recall@20": float(res["recall@20"]),
                 "ndcg@20": float(res["ndcg@20"]),
                 "eval_seconds": round(time.perf_counter() - start, 4),
-                "loss": stats.loss,
+                "loss": record["loss"],
             }
         )
-        logger.info("epoch %d %.1fs recall@20 %.4f", epoch, seconds, res["recall@20"])
-    return points
+        logger.info("epoch %d %.1fs recall@20 %.4f", record["epoch"], self.seconds, res["recall@20"])
+        return self.seconds >= self.budget
 
 
 def _time_to(points: list[dict], target: float) -> float | None:
@@ -312,9 +323,9 @@ def main(argv: list[str] | None = None) -> int:
     ]
     for run, settings, budget in runs:
         extra = {"epochs": args.reference_epochs} if run == "reference" else {}
-        model = Recommender(**settings, **extra, random_state=args.seed)
-        model._prepare_fit(split.train)
-        gnn[run] = {"settings": settings or "library defaults", "curve": _curve(model, evaluator, budget)}
+        curve = Curve(evaluator, budget)
+        Recommender(**settings, **extra, random_state=args.seed).fit(split.train, callbacks=[curve])
+        gnn[run] = {"settings": settings or "library defaults", "curve": curve.points}
 
     encoders = {}
     for enc in [e for e in args.encoders.split(",") if e]:
