@@ -1,4 +1,4 @@
-"""gnnrec.evaluation: full ranking, rated-items protocol, rating metrics."""
+"""gnnrec.evaluation.full_ranking: FullRankingEvaluator and full_ranking."""
 
 from __future__ import annotations
 
@@ -13,15 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gnnrec import Interactions
-from gnnrec.evaluation import (
-    DEFAULT_METRICS,
-    EvaluationResult,
-    FullRankingEvaluator,
-    full_ranking,
-    rated_items,
-    rated_items_from_predictions,
-    rating_metrics,
-)
+from gnnrec.evaluation import FullRankingEvaluator, full_ranking
 
 
 # --------------------------------------------------------------------------- fixtures
@@ -229,19 +221,6 @@ def test_memory_bounded_by_batch_size_and_scores_untouched() -> None:
     assert torch.equal(scores, before)
 
 
-def test_result_object() -> None:
-    train, test = random_split(30, 20, 0.3, seed=2)
-    res = full_ranking(lambda u: torch.rand(len(u), 20), train, test, k=(5, 10))
-    assert isinstance(res, EvaluationResult)
-    assert set(res) == {f"{m}@{k}" for m in DEFAULT_METRICS for k in (5, 10)}
-    assert set(res.per_user) == {label for label in res if not label.startswith("coverage")}
-    assert all(v.shape == (res.n_users,) for v in res.per_user.values())
-    assert isinstance(dict(res)["recall@5"], float)
-    assert "recall@5" in repr(res)
-    with pytest.raises(KeyError, match="available"):
-        res["recall@7"]
-
-
 def test_num_threads_restored() -> None:
     train, test = random_split(20, 10, 0.3, seed=4)
     before = torch.get_num_threads()
@@ -295,99 +274,36 @@ def test_ml1m_sized_batches_agree() -> None:
     assert dict(big) == pytest.approx(dict(small), abs=1e-12)
 
 
-# --------------------------------------------------------------------------- rated items
-def surprise_faq_precision_recall_at_k(
-    predictions: list[tuple[int, int, float, float]], k: int, threshold: float
-) -> tuple[dict[int, float], dict[int, float]]:
-    """The Surprise FAQ's ``precision_recall_at_k``, with (uid, iid, true_r, est) rows."""
-    user_est_true = defaultdict(list)
-    for uid, _, true_r, est in predictions:
-        user_est_true[uid].append((est, true_r))
-    precisions, recalls = {}, {}
-    for uid, user_ratings in user_est_true.items():
-        user_ratings.sort(key=lambda x: x[0], reverse=True)
-        n_rel = sum((true_r >= threshold) for (_, true_r) in user_ratings)
-        n_rec_k = sum((est >= threshold) for (est, _) in user_ratings[:k])
-        n_rel_and_rec_k = sum(
-            ((true_r >= threshold) and (est >= threshold)) for (est, true_r) in user_ratings[:k]
-        )
-        precisions[uid] = n_rel_and_rec_k / n_rec_k if n_rec_k != 0 else 0
-        recalls[uid] = n_rel_and_rec_k / n_rel if n_rel != 0 else 0
-    return precisions, recalls
+def test_missed_items_count_as_relevant_but_never_hit() -> None:
+    """``missed``: relevant items outside the catalogue lower recall; such users are evaluated."""
+    train = sp.csr_matrix(np.array([[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0]], dtype=np.float32))
+    test = sp.csr_matrix(np.array([[0, 0, 0, 1], [0, 0, 0, 0], [0, 0, 0, 0]], dtype=np.float32))
+    scores = torch.tensor([[0.0, 0.1, 0.2, 0.9]] * 3)
+    fn = lambda u: scores[u]  # noqa: E731
+    plain = FullRankingEvaluator(train, test, k=2, metrics=["recall", "hit_rate"])(fn)
+    assert plain.users.tolist() == [0] and plain["recall@2"] == 1.0
+    # user 0: one more relevant item it cannot rank; user 1: only an unrankable item
+    evaluator = FullRankingEvaluator(train, test, k=2, metrics=["recall", "hit_rate"],
+                                     missed=np.array([1, 2, 0]))
+    res = evaluator(fn)
+    assert evaluator.n_eval_users == 2 and res.users.tolist() == [0, 1]
+    assert res.per_user["recall@2"].tolist() == [0.5, 0.0]
+    assert res.per_user["hit_rate@2"].tolist() == [1.0, 0.0]
+    for bad in (np.array([1, 0]), np.array([0, -1, 0])):
+        with pytest.raises(ValueError, match=r"FullRankingEvaluator: missed must be non-negative counts"):
+            FullRankingEvaluator(train, test, k=2, missed=bad)
 
 
-@settings(max_examples=60, deadline=None)
-@given(
-    rows=st.lists(
-        st.tuples(
-            st.integers(0, 6),
-            st.sampled_from([1.0, 2.0, 3.0, 4.0, 5.0]),
-            st.sampled_from([1.5, 3.0, 3.5, 4.0, 4.5]),  # few values: many ties
-        ),
-        min_size=1,
-        max_size=60,
-    ),
-    k=st.integers(1, 8),
-    threshold=st.sampled_from([3.5, 4.0]),
-)
-def test_rated_items_matches_surprise_faq(
-    rows: list[tuple[int, float, float]], k: int, threshold: float
-) -> None:
-    users = [r[0] for r in rows]
-    y_true = [r[1] for r in rows]
-    y_pred = [r[2] for r in rows]
-    preds = [(u, j, t, p) for j, (u, t, p) in enumerate(rows)]
-    precisions, recalls = surprise_faq_precision_recall_at_k(preds, k, threshold)
-    res = rated_items_from_predictions(users, y_true, y_pred, k=k, threshold=threshold)
-    assert res.users.tolist() == sorted(precisions)
-    assert res.per_user[f"rated_precision@{k}"].tolist() == pytest.approx(
-        [precisions[u] for u in res.users]
-    )
-    assert res.per_user[f"rated_recall@{k}"].tolist() == pytest.approx(
-        [recalls[u] for u in res.users]
-    )
-    # the FAQ averages over all users with test ratings
-    assert res[f"rated_precision@{k}"] == pytest.approx(sum(precisions.values()) / len(precisions))
-    assert res[f"rated_recall@{k}"] == pytest.approx(sum(recalls.values()) / len(recalls))
-
-
-def test_rated_items_from_interactions_and_csr() -> None:
-    test = Interactions.from_arrays(
-        [0, 0, 0, 1, 1, 2], [0, 1, 2, 0, 3, 1], ratings=[5, 4, 1, 2, 5, 3]
-    )
-    pred = torch.tensor([4.8, 3.9, 4.1, 2.0, 4.4, 3.0])
-    lookup = {
-        (int(u), int(i)): float(p) for u, i, p in zip(test.users, test.items, pred, strict=True)
-    }
-
-    def predict(users: torch.Tensor, items: torch.Tensor) -> torch.Tensor:
-        return torch.tensor([lookup[(int(u), int(i))] for u, i in zip(users, items, strict=True)])
-
-    a = rated_items(predict, test, k=(1, 2))
-    b = rated_items(predict, test.to_csr(values="ratings"), k=(1, 2))
-    assert dict(a) == pytest.approx(dict(b))
-    assert set(a) == {"rated_precision@1", "rated_recall@1", "rated_precision@2", "rated_recall@2"}
-    # user 0: ranked 0 (4.8, rel), 2 (4.1, not rel), 1 (3.9, rel); user 1: 3 (4.4, rel), 0
-    assert a.per_user["rated_precision@2"].tolist() == [0.5, 1.0, 0.0]
-    assert a.per_user["rated_recall@2"].tolist() == [0.5, 1.0, 0.0]
-    with pytest.raises(ValueError, match="no ratings"):
-        rated_items(predict, Interactions.from_arrays([0], [0]))
-    with pytest.raises(ValueError, match="predict_fn returned 1 predictions"):
-        rated_items(lambda u, i: torch.zeros(1), test)
-
-
-# --------------------------------------------------------------------------- ratings
-def test_rating_metrics() -> None:
-    out = rating_metrics([5, 4, 2, 1], [4.5, 3.0, 4.0, 0.0], min_rating=1, max_rating=5)
-    assert set(out) == {
-        "rmse",
-        "mae",
-        "out_of_range_rate",
-        "liked_precision",
-        "liked_recall",
-        "liked_f1",
-    }
-    assert out["mae"] == pytest.approx((0.5 + 1 + 2 + 1) / 4)
-    assert out["out_of_range_rate"] == 0.25
-    assert out["liked_precision"] == 0.5 and out["liked_recall"] == 0.5
-    assert "out_of_range_rate" not in rating_metrics([1.0], [1.0])
+def test_evaluate_embeddings_checks_shapes_and_equals_the_score_fn_path() -> None:
+    train, test = random_split(30, 12, 0.3, seed=7)
+    g = torch.Generator().manual_seed(1)
+    user_emb, item_emb = torch.randn(30, 4, generator=g), torch.randn(12, 4, generator=g)
+    evaluator = FullRankingEvaluator(train, test, k=(3, 5))
+    a = evaluator.evaluate_embeddings(user_emb, item_emb)
+    b = evaluator(lambda u: user_emb[u] @ item_emb.T)
+    assert dict(a) == pytest.approx(dict(b), abs=1e-12)
+    with pytest.raises(ValueError, match=r"must be \(n_users, d\) and \(n_items, d\)"):
+        evaluator.evaluate_embeddings(user_emb, item_emb[:, :3])
+    with pytest.raises(ValueError, match=r"expected 30 user and 12 item embeddings, got 29 and 12"):
+        evaluator.evaluate_embeddings(user_emb[:29], item_emb)
+    assert repr(evaluator).startswith("FullRankingEvaluator(n_users=30, n_items=12")
