@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import copy
-import inspect
 from typing import Any
 
 import torch
 from torch import Tensor, nn
 
-from gnnrec._registry import Configurable, Registry, _reset_children
+from gnnrec._components import Configurable, Registry, reset_children, resolve
 from gnnrec.graph import BipartiteGraph
 
 __all__ = [
@@ -19,9 +18,6 @@ __all__ = [
     "register_encoder",
     "resolve_encoder",
 ]
-
-ENCODERS: Registry[type[Encoder]] = Registry("encoder")
-
 
 class Encoder(Configurable):
     r"""Base class of graph encoders.
@@ -58,7 +54,7 @@ class Encoder(Configurable):
 
     def reset_parameters(self) -> None:
         """Re-initialise all learnable parameters."""
-        _reset_children(self)
+        reset_children(self)
 
 
 def layer_mean(outs: list[Tensor]) -> Tensor:
@@ -85,11 +81,14 @@ class _ModuleEncoder(Encoder):
 
     def rebuild(self, **data_params: Any) -> _ModuleEncoder:
         clone = copy.deepcopy(self.module)
-        _reset_children(clone)
+        reset_children(clone)
         reset = getattr(clone, "reset_parameters", None)
         if callable(reset):
             reset()
         return _ModuleEncoder(clone)
+
+
+ENCODERS: Registry[Encoder] = Registry("encoder", Encoder)
 
 
 def register_encoder(name: str | None = None) -> Any:
@@ -109,6 +108,7 @@ def register_encoder(name: str | None = None) -> Any:
     ...         return [x]
     >>> "identity" in list_encoders()
     True
+    >>> _ = ENCODERS._classes.pop("identity")
     """
     return ENCODERS.register(name)
 
@@ -137,17 +137,7 @@ def resolve_encoder(encoder: str | type | nn.Module) -> Encoder:
     TypeError
         For anything else.
     """
-    if isinstance(encoder, str):
-        return ENCODERS.get(encoder)()
-    if inspect.isclass(encoder) and issubclass(encoder, Encoder):
-        return encoder()
-    if isinstance(encoder, Encoder):
-        return encoder
-    if isinstance(encoder, nn.Module):
-        return _ModuleEncoder(encoder)
-    raise TypeError(
-        f"encoder must be a name, an Encoder class or an nn.Module, got {type(encoder).__name__}"
-    )
+    return resolve(encoder, ENCODERS, caller="resolve_encoder", adapter=_ModuleEncoder)
 
 
 def build_encoder(encoder: str | type | nn.Module, in_channels: int, num_layers: int) -> Encoder:

@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-import inspect
 from typing import Any
 
 import torch
 from torch import Tensor
 
-from gnnrec._registry import Configurable, Registry, _reset_children
+from gnnrec._components import Configurable, Registry, reset_children, resolve
 from gnnrec.losses import mse_loss
 
 __all__ = ["Head", "build_head", "list_heads", "register_head", "resolve_head"]
-
-HEADS: Registry[type[Head]] = Registry("head")
-
 
 class Head(Configurable):
     r"""Base class of output heads: a score for each (user, item) pair.
@@ -153,7 +149,10 @@ class Head(Configurable):
 
     def reset_parameters(self) -> None:
         """Re-initialise all learnable parameters."""
-        _reset_children(self)
+        reset_children(self)
+
+
+HEADS: Registry[Head] = Registry("head", Head)
 
 
 def register_head(name: str | None = None) -> Any:
@@ -168,6 +167,7 @@ def register_head(name: str | None = None) -> Any:
     ...         return torch.nn.functional.cosine_similarity(user_emb, item_emb)
     >>> "cosine" in list_heads()
     True
+    >>> _ = HEADS._classes.pop("cosine")
     """
     return HEADS.register(name)
 
@@ -193,13 +193,7 @@ def resolve_head(head: str | type | Head) -> Head:
     TypeError
         For anything else.
     """
-    if isinstance(head, str):
-        return HEADS.get(head)()
-    if inspect.isclass(head) and issubclass(head, Head):
-        return head()
-    if isinstance(head, Head):
-        return head
-    raise TypeError(f"head must be a name, a Head class or a Head, got {type(head).__name__}")
+    return resolve(head, HEADS, caller="resolve_head")
 
 
 def build_head(head: str | type | Head, **data_params: Any) -> Head:
