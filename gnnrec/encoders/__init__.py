@@ -5,6 +5,10 @@ interaction graph, to node embeddings. Pick one by name
 (``Recommender(encoder="gat")``), by class, or pass a configured instance
 (``Recommender(encoder=GAT(heads=8))``). Any ``nn.Module`` called as
 ``module(x, edge_index)`` also works.
+
+The depth has one source: an encoder's own ``num_layers`` if it sets one,
+else the recommender's ``num_layers``, else 3; setting both to different
+values is an error (see :func:`build_encoder`).
 """
 
 from gnnrec.encoders.base import (

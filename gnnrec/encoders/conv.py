@@ -14,12 +14,26 @@ from torch_geometric.nn import GATConv, GCNConv, SAGEConv
 from torch_geometric.nn.resolver import activation_resolver
 from torch_geometric.utils import softmax
 
+from gnnrec._components import check_rate
+from gnnrec._validation import argument_error, check_choice, check_int
 from gnnrec.encoders.base import Encoder, layer_mean, register_encoder
 from gnnrec.graph import BipartiteGraph, SparsityPattern, spmm, spmm_values
 
 __all__ = ["GAT", "GCN", "SAGE", "ConvEncoder"]
 
 Combine = Literal["last", "mean"]
+
+
+def _activation(act: str, caller: str) -> nn.Module:
+    """The activation module named ``act``; a clear error for an unknown name."""
+    constraint = "an activation name such as 'relu', 'elu' or 'gelu'"
+    if not isinstance(act, str):
+        raise argument_error(caller, "act", constraint, act)
+    try:
+        module: nn.Module = activation_resolver(act)
+    except ValueError:
+        raise argument_error(caller, "act", constraint, act) from None
+    return module
 
 
 class _CSRGCNConv(GCNConv):
@@ -76,15 +90,23 @@ class ConvEncoder(Encoder):
     Parameters
     ----------
     in_channels : int, optional
-        Embedding width (filled in by the recommender).
+        Embedding width (filled in by :func:`~gnnrec.encoders.build_encoder`).
     num_layers : int, optional
-        Number of layers (default: the recommender's).
+        Number of layers, an integer >= 0 (default: the recommender's, see
+        :class:`Encoder`).
     dropout : float, default 0.0
-        Dropout between layers.
+        Dropout between layers, in ``[0, 1)``.
     act : str, default "relu"
-        Activation between layers (any name PyG's activation resolver knows).
+        Activation between layers: a name PyG's
+        :func:`~torch_geometric.nn.resolver.activation_resolver` knows
+        (``"relu"``, ``"elu"``, ``"gelu"``, ...).
     combine : {"last", "mean"}, default "mean"
         How layer outputs are combined.
+
+    Raises
+    ------
+    ValueError
+        For an argument outside the ranges above.
     """
 
     def __init__(
@@ -97,17 +119,15 @@ class ConvEncoder(Encoder):
         combine: Combine = "mean",
     ) -> None:
         super().__init__(in_channels, num_layers)
-        self.dropout = dropout
+        caller = type(self).__name__
+        self.dropout = check_rate(dropout, "dropout", caller=caller)
+        self._act = _activation(act, caller)
         self.act = act
-        self.combine = combine
-        if combine not in ("last", "mean"):
-            raise ValueError(f"combine must be 'last' or 'mean', got {combine!r}")
-        if not 0.0 <= dropout < 1.0:
-            raise ValueError(f"dropout must be in [0, 1), got {dropout}")
-        self._act = activation_resolver(act)
+        self.combine = check_choice(combine, "combine", ("last", "mean"), caller=caller)
         self.convs = nn.ModuleList()
-        if in_channels is not None:
-            self.convs.extend(self.init_conv(in_channels) for _ in range(num_layers or 0))
+        if self.in_channels is not None:
+            self.convs.extend(self.init_conv(self.in_channels) for _ in range(self.num_layers or 0))
+        self.reset_parameters()
 
     def init_conv(self, channels: int) -> nn.Module:
         """Build one layer mapping ``channels`` to ``channels`` (the hook to override)."""
@@ -190,9 +210,9 @@ class GAT(ConvEncoder):
     Parameters
     ----------
     heads : int, default 4
-        Attention heads; must divide ``in_channels``.
+        Attention heads, an integer >= 1 that divides ``in_channels``.
     attention_dropout : float, default 0.0
-        Dropout on the attention coefficients.
+        Dropout on the attention coefficients, in ``[0, 1)``.
     in_channels, num_layers, dropout, act, combine
         As in :class:`ConvEncoder` (``act`` defaults to ``"elu"`` here).
     """
@@ -208,12 +228,15 @@ class GAT(ConvEncoder):
         act: str = "elu",
         combine: Combine = "mean",
     ) -> None:
-        if in_channels is not None and in_channels % heads:
+        caller = type(self).__name__
+        self.heads = check_int(heads, "heads", caller=caller, minimum=1)
+        self.attention_dropout = check_rate(attention_dropout, "attention_dropout", caller=caller)
+        width = check_int(in_channels, "in_channels", caller=caller, minimum=1, allow_none=True)
+        if width is not None and width % self.heads:
             raise ValueError(
-                f"GAT needs in_channels ({in_channels}) divisible by heads ({heads})"
+                f"{caller} needs in_channels ({width}) divisible by heads ({self.heads}); "
+                "change embedding_dim or heads"
             )
-        self.heads = heads
-        self.attention_dropout = attention_dropout
         super().__init__(in_channels, num_layers, dropout=dropout, act=act, combine=combine)
 
     def init_conv(self, channels: int) -> nn.Module:

@@ -24,9 +24,11 @@ class LightGCN(Encoder):
     Parameters
     ----------
     in_channels : int, optional
-        Embedding width (filled in by the recommender).
+        Embedding width (filled in by :func:`~gnnrec.encoders.build_encoder`).
     num_layers : int, optional
-        Number of propagation layers :math:`L` (default: the recommender's).
+        Number of propagation layers :math:`L \geq 0` (default: the
+        recommender's, see :class:`~gnnrec.encoders.Encoder`). With
+        :math:`L = 0` the model is matrix factorisation.
 
     Shapes
     ------
