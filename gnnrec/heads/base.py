@@ -2,15 +2,45 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
 import torch
 from torch import Tensor
 
 from gnnrec._components import Configurable, Registry, reset_children, resolve
+from gnnrec._validation import argument_error, check_float, check_int
 from gnnrec.losses import mse_loss
 
-__all__ = ["Head", "build_head", "list_heads", "register_head", "resolve_head"]
+__all__ = ["Head", "build_head", "check_rating_range", "list_heads", "register_head",
+           "resolve_head"]
+
+
+def check_rating_range(value: Any, *, caller: str) -> tuple[float, float] | None:
+    """Check a ``(min, max)`` pair of finite ratings with ``min <= max``, or ``None``.
+
+    Examples
+    --------
+    >>> check_rating_range((1, 5), caller="f")
+    (1.0, 5.0)
+    >>> check_rating_range((5, 1), caller="f")
+    Traceback (most recent call last):
+    ValueError: f: rating_range must be None or a pair (min, max) of finite numbers with min <= max, got (5, 1)
+    """
+    if value is None:
+        return None
+    constraint = "None or a pair (min, max) of finite numbers with min <= max"
+    if not isinstance(value, (Sequence, np.ndarray)) or isinstance(value, str) or len(value) != 2:
+        raise argument_error(caller, "rating_range", constraint, value)
+    try:
+        lo, hi = (float(check_float(v, "rating_range", caller=caller)) for v in value)
+    except ValueError:
+        raise argument_error(caller, "rating_range", constraint, value) from None
+    if not lo <= hi:
+        raise argument_error(caller, "rating_range", constraint, value)
+    return lo, hi
+
 
 class Head(Configurable):
     r"""Base class of output heads: a score for each (user, item) pair.
@@ -23,19 +53,26 @@ class Head(Configurable):
     Parameters
     ----------
     in_channels : int, optional
-        Width of the user and item embeddings.
+        Width of the user and item embeddings, an integer >= 1.
     num_users, num_items : int, optional
         Sizes for per-user and per-item parameters (biases).
     target_mean : float, optional
         Mean training target, used to initialise a global bias.
+    rating_range : tuple of float, optional
+        ``(min, max)`` of the training ratings; ``None`` for data without
+        ratings. A head that needs a range (:class:`BoundedSigmoidHead`) takes
+        it from here and checks it.
 
     Notes
     -----
-    All four parameters are filled in by :class:`~gnnrec.Recommender` at
-    ``fit`` time.
+    These five *data parameters* are filled in by :func:`build_head` at
+    ``fit`` time; they are not hyper-parameters (:meth:`get_params` leaves
+    them out). A subclass keeps them first, in this order, and passes them to
+    ``super().__init__``; one written without ``rating_range`` still works
+    (it is not given one).
     """
 
-    _data_params = ("in_channels", "num_users", "num_items", "target_mean")
+    _data_params = ("in_channels", "num_users", "num_items", "target_mean", "rating_range")
 
     #: ``(min, max)`` when the head's outputs are guaranteed to lie in a range.
     output_range: tuple[float, float] | None = None
@@ -46,12 +83,19 @@ class Head(Configurable):
         num_users: int | None = None,
         num_items: int | None = None,
         target_mean: float | None = None,
+        rating_range: tuple[float, float] | None = None,
     ) -> None:
         super().__init__()
-        self.in_channels = in_channels
-        self.num_users = num_users
-        self.num_items = num_items
-        self.target_mean = target_mean
+        caller = type(self).__name__
+        self.in_channels = check_int(in_channels, "in_channels", caller=caller, minimum=1,
+                                     allow_none=True)
+        self.num_users = check_int(num_users, "num_users", caller=caller, minimum=0,
+                                   allow_none=True)
+        self.num_items = check_int(num_items, "num_items", caller=caller, minimum=0,
+                                   allow_none=True)
+        self.target_mean = check_float(target_mean, "target_mean", caller=caller,
+                                       allow_none=True)
+        self.rating_range = check_rating_range(rating_range, caller=caller)
 
     def forward(
         self, user_emb: Tensor, item_emb: Tensor, users: Tensor | None, items: Tensor
@@ -196,8 +240,50 @@ def resolve_head(head: str | type | Head) -> Head:
     return resolve(head, HEADS, caller="resolve_head")
 
 
-def build_head(head: str | type | Head, **data_params: Any) -> Head:
-    """A freshly initialised, sized copy of a head (used by ``fit``)."""
-    built = resolve_head(head).rebuild(**data_params)
+def build_head(
+    head: str | type | Head,
+    *,
+    in_channels: int,
+    num_users: int,
+    num_items: int,
+    target_mean: float | None,
+    rating_range: tuple[float, float] | None,
+) -> Head:
+    """A freshly initialised, sized copy of a head (what ``fit`` trains).
+
+    Parameters
+    ----------
+    head : str, Head class or Head
+        As accepted by :func:`resolve_head`. An instance is not modified.
+    in_channels : int
+        Width of the embeddings.
+    num_users, num_items : int
+        Numbers of users and items (sizes of per-user and per-item biases).
+    target_mean : float or None
+        Mean training rating; ``None`` for data without ratings.
+    rating_range : tuple of float or None
+        ``(min, max)`` of the training ratings; ``None`` for data without
+        ratings. The head checks it against its own settings (see
+        :class:`BoundedSigmoidHead`).
+
+    Raises
+    ------
+    ValueError
+        For invalid sizes, or a head that cannot be built for this data (a
+        :class:`BoundedSigmoidHead` without any rating range).
+    """
+    caller = "build_head"
+    check_int(in_channels, "in_channels", caller=caller, minimum=1)
+    check_int(num_users, "num_users", caller=caller, minimum=0)
+    check_int(num_items, "num_items", caller=caller, minimum=0)
+    check_float(target_mean, "target_mean", caller=caller, allow_none=True)
+    check_rating_range(rating_range, caller=caller)
+    built = resolve_head(head).rebuild(
+        in_channels=in_channels,
+        num_users=num_users,
+        num_items=num_items,
+        target_mean=target_mean,
+        rating_range=rating_range,
+    )
     assert isinstance(built, Head)
     return built

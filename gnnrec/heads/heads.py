@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import math
 from typing import Any, Literal, cast
 
@@ -9,6 +10,8 @@ import torch
 from torch import Tensor, nn
 from torch_geometric.nn import MLP
 
+from gnnrec._components import check_rate
+from gnnrec._validation import argument_error, check_bool, check_choice, check_float, check_int
 from gnnrec.heads.base import HEADS, Head, register_head
 from gnnrec.losses import mse_loss, rating_cross_entropy_loss
 
@@ -56,14 +59,15 @@ class _BiasedHead(Head):
         num_users: int | None = None,
         num_items: int | None = None,
         target_mean: float | None = None,
+        rating_range: tuple[float, float] | None = None,
         *,
         bias: bool = False,
     ) -> None:
-        super().__init__(in_channels, num_users, num_items, target_mean)
-        self.bias = bias
+        super().__init__(in_channels, num_users, num_items, target_mean, rating_range)
+        self.bias = check_bool(bias, "bias", caller=type(self).__name__)
         self.biases: _Biases | None = None
-        if bias and num_users is not None and num_items is not None:
-            self.biases = _Biases(num_users, num_items, self.bias_init())
+        if self.bias and self.num_users is not None and self.num_items is not None:
+            self.biases = _Biases(self.num_users, self.num_items, self.bias_init())
 
     def bias_init(self) -> float:
         return self.target_mean or 0.0
@@ -124,11 +128,12 @@ class LinearHead(_BiasedHead):
         num_users: int | None = None,
         num_items: int | None = None,
         target_mean: float | None = None,
+        rating_range: tuple[float, float] | None = None,
         *,
         bias: bool = True,
     ) -> None:
-        super().__init__(in_channels, num_users, num_items, target_mean, bias=bias)
-        self.weight = nn.Parameter(torch.empty(in_channels or 0))
+        super().__init__(in_channels, num_users, num_items, target_mean, rating_range, bias=bias)
+        self.weight = nn.Parameter(torch.empty(self.in_channels or 0))
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
@@ -164,10 +169,12 @@ class MLPHead(_BiasedHead):
     Parameters
     ----------
     hidden_channels : int, default 64
-        Width of the hidden layers.
+        Width of the hidden layers, an integer >= 1.
     num_layers : int, default 2
-        Number of linear layers (the last one outputs the score).
+        Number of linear layers, an integer >= 1 (the last one outputs the
+        score).
     dropout : float, default 0.0
+        Dropout between the linear layers, in ``[0, 1)``.
     bias : bool, default False
         Add learned user, item and global biases.
     """
@@ -178,24 +185,27 @@ class MLPHead(_BiasedHead):
         num_users: int | None = None,
         num_items: int | None = None,
         target_mean: float | None = None,
+        rating_range: tuple[float, float] | None = None,
         *,
         hidden_channels: int = 64,
         num_layers: int = 2,
         dropout: float = 0.0,
         bias: bool = False,
     ) -> None:
-        super().__init__(in_channels, num_users, num_items, target_mean, bias=bias)
-        self.hidden_channels = hidden_channels
-        self.num_layers = num_layers
-        self.dropout = dropout
+        super().__init__(in_channels, num_users, num_items, target_mean, rating_range, bias=bias)
+        caller = type(self).__name__
+        self.hidden_channels = check_int(hidden_channels, "hidden_channels", caller=caller,
+                                         minimum=1)
+        self.num_layers = check_int(num_layers, "num_layers", caller=caller, minimum=1)
+        self.dropout = check_rate(dropout, "dropout", caller=caller)
         self.mlp = None
-        if in_channels is not None:
+        if self.in_channels is not None:
             self.mlp = MLP(
-                in_channels=3 * in_channels,
-                hidden_channels=hidden_channels,
+                in_channels=3 * self.in_channels,
+                hidden_channels=self.hidden_channels,
                 out_channels=1,
-                num_layers=num_layers,
-                dropout=dropout,
+                num_layers=self.num_layers,
+                dropout=self.dropout,
                 norm=None,
             )
 
@@ -222,8 +232,9 @@ class BoundedSigmoidHead(Head):
     Parameters
     ----------
     min_rating, max_rating : float, optional
-        The rating range; taken from the training ratings at ``fit`` time
-        when not given.
+        The rating range, finite, ``min_rating < max_rating``. One not given
+        is taken from ``rating_range``, the training ratings, at ``fit`` time;
+        the effective range is :attr:`output_range`.
     base : str or type, default "dot"
         The head computing :math:`s(u, i)`: a registered name or a
         :class:`Head` class (built with its default parameters and ``bias``).
@@ -234,7 +245,18 @@ class BoundedSigmoidHead(Head):
         The rating task's training loss (:meth:`rating_loss`): the squared
         error, or :func:`~gnnrec.losses.rating_cross_entropy_loss`, whose
         gradient does not fade as the sigmoid saturates. Both are minimised by
-        the mean rating of a pair.
+        the mean rating of a pair. ``"cross_entropy"`` needs every training
+        rating inside the range.
+    in_channels, num_users, num_items, target_mean, rating_range
+        Data parameters, see :class:`Head`.
+
+    Raises
+    ------
+    ValueError
+        For invalid arguments, a range that conflicts with the training
+        ratings (see :meth:`rebuild`), or an unknown ``base`` name.
+    TypeError
+        For a ``base`` that is not an unbounded :class:`Head` subclass.
     """
 
     def __init__(
@@ -245,35 +267,108 @@ class BoundedSigmoidHead(Head):
         num_users: int | None = None,
         num_items: int | None = None,
         target_mean: float | None = None,
+        rating_range: tuple[float, float] | None = None,
         *,
         base: str | type = "dot",
         bias: bool = True,
         loss: Literal["mse", "cross_entropy"] = "mse",
     ) -> None:
-        super().__init__(in_channels, num_users, num_items, target_mean)
-        self.min_rating = min_rating
-        self.max_rating = max_rating
-        self.base = base
-        self.bias = bias
-        if loss not in ("mse", "cross_entropy"):
-            raise ValueError(f"loss must be 'mse' or 'cross_entropy', got {loss!r}")
-        self.loss = loss
-        if min_rating is not None and max_rating is not None:
-            if not (math.isfinite(min_rating) and math.isfinite(max_rating)):
-                raise ValueError("min_rating and max_rating must be finite")
-            if not min_rating < max_rating:
-                raise ValueError(
-                    f"min_rating ({min_rating}) must be smaller than max_rating ({max_rating})"
-                )
-            self.output_range = (float(min_rating), float(max_rating))
-        base_cls = HEADS.get(base) if isinstance(base, str) else base
-        if not (isinstance(base_cls, type) and issubclass(base_cls, Head)) or issubclass(
-            base_cls, BoundedSigmoidHead
+        super().__init__(in_channels, num_users, num_items, target_mean, rating_range)
+        caller = type(self).__name__
+        self.min_rating = check_float(min_rating, "min_rating", caller=caller, allow_none=True)
+        self.max_rating = check_float(max_rating, "max_rating", caller=caller, allow_none=True)
+        if (
+            self.min_rating is not None
+            and self.max_rating is not None
+            and not self.min_rating < self.max_rating
         ):
-            raise TypeError(f"base must name an unbounded Head class, got {base!r}")
+            raise argument_error(
+                caller, "min_rating", f"smaller than max_rating={max_rating!r}", min_rating
+            )
+        self.base = base
+        self.bias = check_bool(bias, "bias", caller=caller)
+        self.loss = check_choice(loss, "loss", ("mse", "cross_entropy"), caller=caller)
+        base_cls = self._base_class(base)
+        self.output_range = self._resolve_range()
         self.scorer: Head = cast(Any, base_cls)(
-            in_channels, num_users, num_items, self._logit_of_mean(), bias=bias
+            self.in_channels, self.num_users, self.num_items, self._logit_of_mean(), bias=self.bias
         )
+
+    def _base_class(self, base: Any) -> type[Head]:
+        """The inner head's class; it must be an unbounded :class:`Head` subclass."""
+        base_cls = HEADS.get(base) if isinstance(base, str) else base
+        if not (
+            inspect.isclass(base_cls)
+            and issubclass(base_cls, Head)
+            and not issubclass(base_cls, BoundedSigmoidHead)
+        ):
+            raise TypeError(
+                f"{type(self).__name__}: base must be the name or class of an unbounded Head "
+                f"subclass, got {base!r}"
+            )
+        return base_cls
+
+    def _resolve_range(self) -> tuple[float, float] | None:
+        """``(min_rating, max_rating)``, each taken from ``rating_range`` when not given.
+
+        ``None`` while neither source gives both bounds. Raises the errors
+        about a range that does not fit the training ratings.
+        """
+        caller = type(self).__name__
+        data = self.rating_range
+        data_lo, data_hi = (None, None) if data is None else data
+        lo = self.min_rating if self.min_rating is not None else data_lo
+        hi = self.max_rating if self.max_rating is not None else data_hi
+        if lo is None or hi is None:
+            return None
+        if not lo < hi:  # two given bounds were checked in __init__: one came from the data
+            if self.min_rating is None and self.max_rating is None:
+                raise ValueError(
+                    f"{caller}: the training ratings are all {lo:g}, so they give no range "
+                    f"to scale the sigmoid to; pass the rating scale as "
+                    f"{caller}(min_rating=..., max_rating=...)"
+                )
+            if self.min_rating is not None:
+                raise ValueError(
+                    f"{caller}: min_rating={lo:g} is not below {hi:g}, the largest training "
+                    f"rating, which max_rating defaults to; pass max_rating too"
+                )
+            raise ValueError(
+                f"{caller}: max_rating={hi:g} is not above {lo:g}, the smallest training "
+                f"rating, which min_rating defaults to; pass min_rating too"
+            )
+        if self.loss == "cross_entropy" and data is not None and (data[0] < lo or data[1] > hi):
+            raise ValueError(
+                f"{caller}(loss='cross_entropy') needs every training rating in its range "
+                f"[{lo:g}, {hi:g}]; the ratings span [{data[0]:g}, {data[1]:g}]"
+            )
+        return float(lo), float(hi)
+
+    def rebuild(self, **data_params: Any) -> BoundedSigmoidHead:
+        """A fresh, sized copy whose range comes from ``min_rating``/``max_rating``
+        or, where not given, from the training ratings' ``rating_range``.
+
+        Raises
+        ------
+        ValueError
+            If there is no range at all (data without ratings and no
+            ``min_rating``/``max_rating``); if the training ratings are all
+            equal and no range is given; if one given bound leaves no range
+            with the other taken from the data; or, with
+            ``loss="cross_entropy"``, if a training rating lies outside the range.
+        """
+        built = super().rebuild(**data_params)
+        assert isinstance(built, BoundedSigmoidHead)
+        if built.output_range is None:
+            missing = " and ".join(
+                n for n in ("min_rating", "max_rating") if getattr(self, n) is None
+            )
+            raise ValueError(
+                f"{type(self).__name__} needs min_rating and max_rating: the training data "
+                f"has no ratings to take {missing} from; pass "
+                f"{type(self).__name__}(min_rating=..., max_rating=...)"
+            )
+        return built
 
     def _logit_of_mean(self) -> float | None:
         if self.target_mean is None or self.output_range is None:
@@ -284,7 +379,10 @@ class BoundedSigmoidHead(Head):
 
     def _range(self) -> tuple[float, float]:
         if self.output_range is None:
-            raise RuntimeError("BoundedSigmoidHead needs min_rating and max_rating")
+            raise RuntimeError(
+                f"{type(self).__name__} needs min_rating and max_rating (or a rating_range) "
+                "to score; build it with build_head or pass them"
+            )
         return self.output_range
 
     def _squash(self, score: Tensor) -> Tensor:

@@ -1,14 +1,13 @@
-"""gnnrec.heads: the bounded head's guarantee, batched scoring, registry, custom heads."""
+"""gnnrec.heads.heads: the bounded head's guarantee and range, batched scoring, argument checks."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from typing import Any
 
 import pytest
 import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from torch import Tensor
 
 from gnnrec.heads import (
     BoundedSigmoidHead,
@@ -17,15 +16,13 @@ from gnnrec.heads import (
     LinearHead,
     MLPHead,
     build_head,
-    list_heads,
-    register_head,
-    resolve_head,
 )
-from gnnrec.heads.base import HEADS
 from gnnrec.losses import mse_loss, rating_cross_entropy_loss
 
 D, N_USERS, N_ITEMS = 4, 5, 6
-SIZES = {"in_channels": D, "num_users": N_USERS, "num_items": N_ITEMS, "target_mean": 3.0}
+SIZES: dict[str, Any] = {"in_channels": D, "num_users": N_USERS, "num_items": N_ITEMS,
+                         "target_mean": 3.0}
+DATA: dict[str, Any] = {**SIZES, "rating_range": (1.0, 5.0)}  # what build_head is given
 
 extreme = st.one_of(
     st.floats(-1e6, 1e6, allow_nan=False, width=32),
@@ -104,17 +101,45 @@ def test_bounded_head_initial_global_bias_is_logit_of_mean() -> None:
 @pytest.mark.parametrize(
     ("kwargs", "error", "pattern"),
     [
-        ({"min_rating": 5, "max_rating": 1}, ValueError, "must be smaller than max_rating"),
-        ({"min_rating": 1, "max_rating": float("inf")}, ValueError, "finite"),
-        ({"min_rating": 1, "max_rating": 5, "base": "bounded_sigmoid"}, TypeError, "unbounded Head"),
-        ({"min_rating": 1, "max_rating": 5, "base": "nope"}, ValueError, "unknown head 'nope'"),
-        ({"min_rating": 1, "max_rating": 5, "loss": "mae"}, ValueError,
-         "loss must be 'mse' or 'cross_entropy', got 'mae'"),
+        ({"min_rating": 5, "max_rating": 1}, ValueError,
+         r"^BoundedSigmoidHead: min_rating must be smaller than max_rating=1, got 5$"),
+        ({"min_rating": 1, "max_rating": 1}, ValueError, "min_rating must be smaller than"),
+        ({"min_rating": 1, "max_rating": float("inf")}, ValueError,
+         r"^BoundedSigmoidHead: max_rating must be a finite number or None, got inf$"),
+        ({"min_rating": "1"}, ValueError, r"min_rating must be a finite number or None, got '1'"),
+        ({"base": "bounded_sigmoid"}, TypeError,
+         r"^BoundedSigmoidHead: base must be the name or class of an unbounded Head subclass"),
+        ({"base": BoundedSigmoidHead}, TypeError, "unbounded Head"),
+        ({"base": DotHead()}, TypeError, "unbounded Head"),
+        ({"base": torch.nn.Linear}, TypeError, "unbounded Head"),
+        ({"base": "nope"}, ValueError, "unknown head 'nope'"),
+        ({"loss": "mae"}, ValueError,
+         r"^BoundedSigmoidHead: loss must be one of 'mse', 'cross_entropy', got 'mae'$"),
+        ({"bias": 1}, ValueError, r"^BoundedSigmoidHead: bias must be True or False, got 1$"),
     ],
 )
 def test_bounded_head_invalid_arguments(kwargs: dict, error: type, pattern: str) -> None:
     with pytest.raises(error, match=pattern):
         BoundedSigmoidHead(**kwargs)
+
+
+@pytest.mark.parametrize(
+    ("cls", "kwargs", "pattern"),
+    [
+        (MLPHead, {"hidden_channels": 0}, r"MLPHead: hidden_channels must be an integer >= 1, got 0"),
+        (MLPHead, {"hidden_channels": 8.0}, r"MLPHead: hidden_channels must be an integer >= 1"),
+        (MLPHead, {"num_layers": 0}, r"MLPHead: num_layers must be an integer >= 1, got 0"),
+        (MLPHead, {"dropout": 1.0}, r"MLPHead: dropout must be a finite number in \[0, 1\), got 1.0"),
+        (MLPHead, {"dropout": -0.5}, r"MLPHead: dropout must be"),
+        (MLPHead, {"bias": "yes"}, r"MLPHead: bias must be True or False, got 'yes'"),
+        (DotHead, {"bias": None}, r"DotHead: bias must be True or False, got None"),
+        (LinearHead, {"bias": 0}, r"LinearHead: bias must be True or False, got 0"),
+        (DotHead, {"in_channels": -4}, r"DotHead: in_channels must be an integer >= 1 or None"),
+    ],
+)
+def test_head_argument_checks(cls: type, kwargs: dict, pattern: str) -> None:
+    with pytest.raises(ValueError, match=rf"^{pattern}"):
+        cls(**kwargs)
 
 
 def test_bounded_head_without_range_fails_clearly() -> None:
@@ -124,6 +149,82 @@ def test_bounded_head_without_range_fails_clearly() -> None:
     with pytest.raises(RuntimeError, match=r"needs min_rating and max_rating"):
         BoundedSigmoidHead(**SIZES, loss="cross_entropy").rating_loss(
             torch.ones(1), torch.ones(1))
+
+
+# --------------------------------------------------------------------------- the head's range
+@pytest.mark.parametrize(
+    ("kwargs", "rating_range", "expected"),
+    [
+        ({}, (1.0, 5.0), (1.0, 5.0)),
+        ({}, (0.5, 4.5), (0.5, 4.5)),
+        ({"min_rating": 0}, (1.0, 5.0), (0.0, 5.0)),
+        ({"max_rating": 10}, (1.0, 5.0), (1.0, 10.0)),
+        ({"min_rating": 0, "max_rating": 10}, (1.0, 5.0), (0.0, 10.0)),
+        ({"min_rating": 0, "max_rating": 1}, None, (0.0, 1.0)),  # ranking data, given range
+        ({"min_rating": 2, "max_rating": 4}, (1.0, 5.0), (2.0, 4.0)),  # mse: ratings may be outside
+        ({"min_rating": 1, "max_rating": 5}, (3.0, 3.0), (1.0, 5.0)),  # constant ratings, given range
+    ],
+)
+def test_bounded_head_takes_missing_bounds_from_the_rating_range(
+    kwargs: dict, rating_range: tuple[float, float] | None, expected: tuple[float, float]
+) -> None:
+    spec = BoundedSigmoidHead(**kwargs)
+    built = build_head(spec, **{**SIZES, "rating_range": rating_range})
+    assert isinstance(built, BoundedSigmoidHead) and built.output_range == expected
+    # the spec keeps what the user set: a refit on other data takes the new range
+    assert (spec.min_rating, spec.max_rating) == (kwargs.get("min_rating"), kwargs.get("max_rating"))
+    assert built.get_params() == spec.get_params()
+
+
+def test_bounded_head_without_any_range_says_what_to_pass() -> None:
+    for spec in (BoundedSigmoidHead(), BoundedSigmoidHead(min_rating=1)):
+        with pytest.raises(ValueError, match=r"^BoundedSigmoidHead needs min_rating and max_rating: "
+                                             r"the training data has no ratings to take "
+                                             r".*max_rating from; pass BoundedSigmoidHead\("
+                                             r"min_rating=\.\.\., max_rating=\.\.\.\)$"):
+            build_head(spec, **{**SIZES, "target_mean": None, "rating_range": None})
+
+
+def test_constant_training_ratings_are_named_not_unset_bounds() -> None:
+    """Regression (defect 10): all-equal ratings blamed min_rating/max_rating, which the user never set."""
+    with pytest.raises(ValueError) as err:
+        build_head(BoundedSigmoidHead(), **{**SIZES, "rating_range": (3.0, 3.0)})
+    message = str(err.value)
+    assert "training ratings are all 3" in message
+    assert "BoundedSigmoidHead(min_rating=..., max_rating=...)" in message
+    assert "must be smaller than" not in message
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "pattern"),
+    [
+        ({"min_rating": 5}, r"min_rating=5 is not below 5, the largest training rating, which "
+                            r"max_rating defaults to; pass max_rating too"),
+        ({"max_rating": 1}, r"max_rating=1 is not above 1, the smallest training rating, which "
+                            r"min_rating defaults to; pass min_rating too"),
+    ],
+)
+def test_one_bound_that_leaves_no_range_with_the_data(kwargs: dict, pattern: str) -> None:
+    with pytest.raises(ValueError, match=pattern):
+        build_head(BoundedSigmoidHead(**kwargs), **DATA)
+
+
+def test_cross_entropy_needs_every_training_rating_in_range() -> None:
+    narrow = BoundedSigmoidHead(2, 5, loss="cross_entropy")
+    with pytest.raises(ValueError, match=r"^BoundedSigmoidHead\(loss='cross_entropy'\) needs every "
+                                         r"training rating in its range \[2, 5\]; the ratings "
+                                         r"span \[1, 5\]$"):
+        build_head(narrow, **DATA)
+    assert build_head(BoundedSigmoidHead(2, 5), **DATA).output_range == (2.0, 5.0)  # mse: fine
+    wide = build_head(BoundedSigmoidHead(0, 10, loss="cross_entropy"), **DATA)
+    assert wide.output_range == (0.0, 10.0)
+    assert build_head(BoundedSigmoidHead(loss="cross_entropy"), **DATA).output_range == (1.0, 5.0)
+
+
+def test_bounded_head_range_from_data_starts_at_the_mean() -> None:
+    head = build_head(BoundedSigmoidHead(), **{**DATA, "target_mean": 4.0})
+    glob = head.scorer.biases.glob  # type: ignore[union-attr]
+    assert head._squash(glob.detach().view(1)).item() == pytest.approx(4.0, rel=1e-5)
 
 
 def test_rating_loss_of_each_head() -> None:
@@ -169,19 +270,9 @@ def test_batched_scoring_equals_pairwise_forward(head: Head) -> None:
     assert head.score_all(ue, ie, None, items).shape == (N_USERS, N_ITEMS)
 
 
-def test_registry_and_resolver() -> None:
-    assert list_heads() == ["bounded_sigmoid", "dot", "linear", "mlp"]
-    assert isinstance(resolve_head("Bounded-Sigmoid"), BoundedSigmoidHead)
-    assert isinstance(resolve_head(MLPHead), MLPHead)
-    with pytest.raises(ValueError, match=r"unknown head 'cosine'; valid names: bounded_sigmoid"):
-        resolve_head("cosine")
-    with pytest.raises(TypeError, match=r"head must be"):
-        resolve_head(1.5)  # type: ignore[arg-type]
-
-
 def test_build_head_is_fresh_and_sized() -> None:
     spec = BoundedSigmoidHead(1, 5, bias=False)
-    built = build_head(spec, **SIZES)
+    built = build_head(spec, **DATA)
     assert built is not spec and isinstance(built, BoundedSigmoidHead)
     assert (built.in_channels, built.num_users, built.output_range) == (D, N_USERS, (1.0, 5.0))
     assert built.get_params() == {
@@ -192,35 +283,6 @@ def test_build_head_is_fresh_and_sized() -> None:
 def test_set_params_then_rebuild_uses_new_values() -> None:
     head = BoundedSigmoidHead(1, 5)
     head.set_params(max_rating=10)
-    assert build_head(head, **SIZES).output_range == (1.0, 10.0)
+    assert build_head(head, **DATA).output_range == (1.0, 10.0)
     with pytest.raises(ValueError, match=r"invalid parameter 'scale' for BoundedSigmoidHead"):
         head.set_params(scale=2)
-
-
-@pytest.fixture
-def registered_cosine() -> Iterator[type[Head]]:
-    @register_head("test_cosine")
-    class Cosine(Head):
-        """Cosine similarity times a temperature."""
-
-        def __init__(self, in_channels: int | None = None, num_users: int | None = None,
-                     num_items: int | None = None, target_mean: float | None = None,
-                     *, temperature: float = 5.0) -> None:
-            super().__init__(in_channels, num_users, num_items, target_mean)
-            self.temperature = temperature
-
-        def forward(self, user_emb: Tensor, item_emb: Tensor, users: Tensor | None,
-                    items: Tensor) -> Tensor:
-            return self.temperature * torch.nn.functional.cosine_similarity(user_emb, item_emb)
-
-    yield Cosine
-    HEADS._classes.pop("test_cosine", None)
-
-
-def test_custom_head_uses_default_batched_scoring(registered_cosine: type[Head]) -> None:
-    head = build_head("test_cosine", **SIZES)
-    assert isinstance(head, registered_cosine) and head.temperature == 5.0
-    ue, ie = torch.randn(3, D), torch.randn(4, D)
-    grid = head.score_all(ue, ie, torch.arange(3), torch.arange(4))
-    assert grid.shape == (3, 4) and (grid.abs() <= 5.0 + 1e-5).all()
-    torch.testing.assert_close(grid[1, 2], head(ue[1:2], ie[2:3], None, torch.tensor([2]))[0])
