@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import inspect
 import math
-from typing import Any, Literal, cast
+from typing import Any, Literal
 
 import torch
 from torch import Tensor, nn
 from torch_geometric.nn import MLP
 
-from gnnrec._components import check_rate
+from gnnrec._components import accepts, check_rate
 from gnnrec._validation import argument_error, check_bool, check_choice, check_float, check_int
 from gnnrec.heads.base import HEADS, Head, register_head
 from gnnrec.losses import mse_loss, rating_cross_entropy_loss
@@ -236,8 +236,11 @@ class BoundedSigmoidHead(Head):
         is taken from ``rating_range``, the training ratings, at ``fit`` time;
         the effective range is :attr:`output_range`.
     base : str or type, default "dot"
-        The head computing :math:`s(u, i)`: a registered name or a
-        :class:`Head` class (built with its default parameters and ``bias``).
+        The head computing :math:`s(u, i)`: a registered name or any
+        unbounded :class:`Head` subclass, built with its default
+        hyper-parameters, the sizes, ``target_mean`` set to the logit of the
+        mean training rating, and ``bias`` when its constructor takes one (a
+        base without a ``bias`` parameter gets none, and ``bias`` has no effect).
     bias : bool, default True
         Whether the inner head has user, item and global biases. The global
         bias starts at the logit of the mean training rating.
@@ -290,8 +293,15 @@ class BoundedSigmoidHead(Head):
         self.loss = check_choice(loss, "loss", ("mse", "cross_entropy"), caller=caller)
         base_cls = self._base_class(base)
         self.output_range = self._resolve_range()
-        self.scorer: Head = cast(Any, base_cls)(
-            self.in_channels, self.num_users, self.num_items, self._logit_of_mean(), bias=self.bias
+        scorer_args: dict[str, Any] = {
+            "in_channels": self.in_channels,
+            "num_users": self.num_users,
+            "num_items": self.num_items,
+            "target_mean": self._logit_of_mean(),
+            "bias": self.bias,
+        }
+        self.scorer: Head = base_cls(
+            **{k: v for k, v in scorer_args.items() if accepts(base_cls, k)}
         )
 
     def _base_class(self, base: Any) -> type[Head]:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pytest
 import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from torch import Tensor
 
 from gnnrec.heads import (
     BoundedSigmoidHead,
@@ -225,6 +227,52 @@ def test_bounded_head_range_from_data_starts_at_the_mean() -> None:
     head = build_head(BoundedSigmoidHead(), **{**DATA, "target_mean": 4.0})
     glob = head.scorer.biases.glob  # type: ignore[union-attr]
     assert head._squash(glob.detach().view(1)).item() == pytest.approx(4.0, rel=1e-5)
+
+
+# --------------------------------------------------------------------------- custom base
+class ScaledCosine(Head):
+    """A custom unbounded head with no ``bias`` parameter."""
+
+    def __init__(self, in_channels: int | None = None, num_users: int | None = None,
+                 num_items: int | None = None, target_mean: float | None = None,
+                 *, scale: float = 3.0) -> None:
+        super().__init__(in_channels, num_users, num_items, target_mean)
+        self.scale = scale
+
+    def forward(self, user_emb: Tensor, item_emb: Tensor, users: Tensor | None,
+                items: Tensor) -> Tensor:
+        return self.scale * torch.nn.functional.cosine_similarity(user_emb, item_emb, dim=-1)
+
+
+def test_custom_base_without_bias_parameter() -> None:
+    """Regression (defect 5): the base was always built with ``bias=``, a TypeError here."""
+    head = BoundedSigmoidHead(1, 5, base=ScaledCosine)
+    built = build_head(head, **DATA)
+    assert isinstance(built.scorer, ScaledCosine) and built.scorer.scale == 3.0
+    assert built.scorer.in_channels == D and built.scorer.num_users == N_USERS
+    ue, ie = torch.randn(N_USERS, D), torch.randn(N_ITEMS, D)
+    users, items = torch.arange(N_USERS), torch.arange(N_ITEMS)
+    grid = built.score_all(ue, ie, users, items)
+    expected = 1 + 4 * torch.sigmoid(3 * torch.nn.functional.cosine_similarity(
+        ue[:, None, :], ie[None, :, :], dim=-1))
+    torch.testing.assert_close(grid, expected)
+
+
+def test_custom_base_with_bias_parameter_gets_it() -> None:
+    class Biased(ScaledCosine):
+        def __init__(self, in_channels: int | None = None, num_users: int | None = None,
+                     num_items: int | None = None, target_mean: float | None = None,
+                     *, bias: bool = False) -> None:
+            super().__init__(in_channels, num_users, num_items, target_mean)
+            self.bias = bias
+
+    assert build_head(BoundedSigmoidHead(base=Biased, bias=True), **DATA).scorer.bias is True
+    assert build_head(BoundedSigmoidHead(base=Biased, bias=False), **DATA).scorer.bias is False
+
+
+def test_base_gets_the_logit_of_the_mean_as_its_target() -> None:
+    head = build_head(BoundedSigmoidHead(1, 5, base=ScaledCosine), **{**DATA, "target_mean": 4.0})
+    assert head.scorer.target_mean == pytest.approx(np.log(3.0))  # p = 3/4, logit = log 3
 
 
 def test_rating_loss_of_each_head() -> None:
