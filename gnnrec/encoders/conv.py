@@ -55,9 +55,7 @@ class _CSRGATConv(GATConv):
 
     Same parameters and outputs as PyG's layer, but the attention-weighted sum
     is one CSR product per head (:func:`gnnrec.graph.spmm_values`) instead of
-    an ``edges × heads × width`` message tensor: about 4× faster forward and
-    backward on a graph of ML-1M's size on one CPU thread
-    (``python -m benchmarks.gat_layer``).
+    an ``edges × heads × width`` message tensor.
     """
 
     def forward(self, x: Tensor, pattern: SparsityPattern) -> Tensor:
