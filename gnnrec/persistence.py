@@ -28,15 +28,31 @@ import os
 import warnings
 import zipfile
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 from torch import Tensor
 
 from gnnrec._components import Registry
+from gnnrec._version import __version__
+from gnnrec.data.vocab import IdMap
 
-__all__ = ["FORMAT", "FORMAT_VERSION", "component_from_spec", "component_spec", "read", "write"]
+__all__ = [
+    "FORMAT",
+    "FORMAT_VERSION",
+    "ModelFile",
+    "component_from_spec",
+    "component_spec",
+    "ids_from_payload",
+    "ids_to_payload",
+    "load_model",
+    "read",
+    "save_model",
+    "write",
+]
 
 FORMAT = "gnnrec-model"
 FORMAT_VERSION = 2
@@ -104,6 +120,16 @@ def component_from_spec(
         except (KeyError, TypeError) as err:
             raise ValueError(f"{path!r} has a malformed {name} description: {err}") from None
     return spec
+
+
+def ids_to_payload(ids: Any) -> Any:
+    """External ids as stored: an int64 tensor, or a list of strings."""
+    return torch.from_numpy(ids.astype(np.int64)) if ids.dtype.kind in "iu" else ids.tolist()
+
+
+def ids_from_payload(value: Any) -> Any:
+    """The numpy array of external ids that :func:`ids_to_payload` stored."""
+    return value.numpy() if isinstance(value, Tensor) else np.asarray(value, dtype=str)
 
 
 def _digest(payload: Mapping[str, Any]) -> str:
@@ -208,3 +234,71 @@ def read(path: str | os.PathLike[str]) -> dict[str, Any]:
             f"{name!r} fails its checksum: the file was damaged after it was written"
         )
     return dict(payload)
+
+
+@dataclass(frozen=True)
+class ModelFile:
+    """The decoded content of a model file.
+
+    Attributes
+    ----------
+    params : dict
+        The estimator's parameters (``encoder`` / ``head`` as
+        :func:`component_spec` stored them).
+    fitted : dict
+        Fitted metadata: ``task``, ``rating_range``, ``best_epoch``, ``history``.
+    users, items : IdMap
+        The id vocabularies.
+    train_users, train_items : numpy.ndarray of int64
+        The training interactions, as indices.
+    state_dict : dict of str to torch.Tensor
+        The model's weights.
+    """
+
+    params: dict[str, Any]
+    fitted: dict[str, Any]
+    users: IdMap
+    items: IdMap
+    train_users: np.ndarray
+    train_items: np.ndarray
+    state_dict: dict[str, Tensor]
+
+
+def save_model(path: str | os.PathLike[str], content: ModelFile) -> None:
+    """Write a :class:`ModelFile` with :func:`write`."""
+    write(path, {
+        "gnnrec_version": __version__,
+        "params": json.dumps(content.params),
+        "fitted": json.dumps(content.fitted),
+        "user_ids": ids_to_payload(content.users.ids),
+        "item_ids": ids_to_payload(content.items.ids),
+        "train_users": torch.from_numpy(np.array(content.train_users, dtype=np.int64)),
+        "train_items": torch.from_numpy(np.array(content.train_items, dtype=np.int64)),
+        "state_dict": {k: v.detach().cpu() for k, v in content.state_dict.items()},
+    })
+
+
+def load_model(path: str | os.PathLike[str]) -> ModelFile:
+    """Read a model file with :func:`read` and decode it.
+
+    Raises
+    ------
+    FileNotFoundError, ValueError
+        As :func:`read`; also ``ValueError`` for malformed metadata.
+    """
+    payload = read(path)
+    try:
+        params, fitted = json.loads(payload["params"]), json.loads(payload["fitted"])
+        if not isinstance(params, dict) or not isinstance(fitted, dict):
+            raise TypeError("params and fitted must be JSON objects")
+        return ModelFile(
+            params=params,
+            fitted=fitted,
+            users=IdMap(ids_from_payload(payload["user_ids"])),
+            items=IdMap(ids_from_payload(payload["item_ids"])),
+            train_users=payload["train_users"].numpy(),
+            train_items=payload["train_items"].numpy(),
+            state_dict=dict(payload["state_dict"]),
+        )
+    except (KeyError, TypeError, AttributeError, json.JSONDecodeError) as err:
+        raise ValueError(f"{os.fspath(path)!r} has malformed metadata: {err!r}") from None

@@ -118,6 +118,7 @@ class Scorer:
 
     def __init__(self, model: GraphRecModel, graph: BipartiteGraph) -> None:
         self.model = model
+        self.graph = graph
         self.user_emb, self.item_emb = model.embed(graph)
         self._all_items = torch.arange(model.num_items, device=self.item_emb.device)
 
@@ -203,3 +204,35 @@ class Scorer:
             ids[s : s + block] = idx.cpu().numpy()
             scores[s : s + block] = val.cpu().numpy()
         return ids, scores
+
+    @torch.no_grad()
+    def fold_in(self, histories: list[np.ndarray]) -> tuple[Tensor, sp.csr_matrix]:
+        """Embeddings of new users from their item histories, and the histories as a matrix.
+
+        Each history becomes a new user node attached to the graph (see
+        :meth:`GraphRecModel.fold_in`).
+
+        Parameters
+        ----------
+        histories : list of numpy.ndarray of int
+            Item indices of each new user (non-empty).
+
+        Returns
+        -------
+        user_emb : torch.Tensor, shape (len(histories), d)
+        seen : scipy.sparse.csr_matrix, shape (len(histories), n_items)
+            The history items, e.g. for ``top_k(exclude=seen)``.
+        """
+        users = np.concatenate([np.full(len(h), j, np.int64) for j, h in enumerate(histories)])
+        items = np.concatenate(histories).astype(np.int64)
+        emb = self.model.fold_in(
+            self.graph,
+            torch.from_numpy(users).to(self.device),
+            torch.from_numpy(items).to(self.device),
+            len(histories),
+        )
+        seen = sp.csr_matrix(
+            (np.ones(len(users), np.float32), (users, items)),
+            shape=(len(histories), self.model.num_items),
+        )
+        return emb, seen

@@ -9,14 +9,12 @@ model file (:mod:`gnnrec.persistence`).
 
 from __future__ import annotations
 
-import json
 import os
 import warnings
 from collections.abc import Sequence
 from typing import Any, Literal
 
 import numpy as np
-import scipy.sparse as sp
 import torch
 from torch import nn
 
@@ -31,15 +29,15 @@ from gnnrec._validation import (
     check_int,
     check_ks,
 )
-from gnnrec._version import __version__
 from gnnrec.data.interactions import Interactions
 from gnnrec.data.vocab import IdMap, Unknown, check_unknown
 from gnnrec.encoders.base import ENCODERS
 from gnnrec.evaluation import FullRankingEvaluator, rating_metrics
+from gnnrec.evaluation.full_ranking import known_rows
+from gnnrec.evaluation.validation import check_validation_metric, make_validator
 from gnnrec.graph import BipartiteGraph
 from gnnrec.heads import Head
 from gnnrec.heads.base import HEADS
-from gnnrec.metrics import RANKING_METRICS
 from gnnrec.model import GraphRecModel, build_model
 from gnnrec.ranking import Scorer
 from gnnrec.training import Callback, EarlyStopping, LogEpochs, ProgressBar, Trainer, fit_epochs
@@ -51,62 +49,58 @@ class Recommender(EstimatorParams):
     """A graph-neural-network recommender with a scikit-learn-like API.
 
     Learned id embeddings of users and items are propagated over the
-    user–item graph by an *encoder* (LightGCN, GCN, GraphSAGE, GAT or your
-    own module) and turned into a score or a rating by a *head*.
+    user–item graph by an *encoder* and turned into a score or a rating by a
+    *head*. ``fit`` trains, ``predict`` scores pairs, ``recommend`` ranks,
+    ``recommend_from_items`` folds in new users, ``evaluate`` measures.
 
     Parameters
     ----------
-    encoder : str, Encoder class or nn.Module, default "lightgcn"
-        A name from :func:`gnnrec.encoders.list_encoders`, an
-        :class:`~gnnrec.encoders.Encoder` class or configured instance, or
-        any ``nn.Module`` called as ``module(x, edge_index)``.
+    encoder : str, Encoder class or instance, or nn.Module, default "lightgcn"
+        A name from :func:`~gnnrec.encoders.list_encoders`, an
+        :class:`~gnnrec.encoders.Encoder`, or any ``nn.Module`` called as
+        ``module(x, edge_index)``.
     head : str, Head class or Head, optional
-        Output head; by default :class:`~gnnrec.heads.BoundedSigmoidHead`
-        for ratings and :class:`~gnnrec.heads.DotHead` for ranking.
+        Default: :class:`~gnnrec.heads.BoundedSigmoidHead` for ratings,
+        :class:`~gnnrec.heads.DotHead` for ranking.
     task : {"auto", "rating", "ranking"}, default "auto"
-        ``"rating"`` fits observed ratings (the head's rating loss, MSE by
+        ``"rating"`` fits ratings with the head's rating loss (MSE by
         default); ``"ranking"`` fits implicit feedback with BPR over sampled
-        negatives; ``"auto"`` picks rating when the training data has ratings.
+        negatives; ``"auto"`` is rating when the training data has ratings.
     embedding_dim : int, default 64
         Width of the id embeddings and of every encoder layer.
     num_layers : int, optional
-        Encoder layers. ``None`` takes the encoder instance's own
-        ``num_layers``, else 3; setting both to different values is an error.
+        Encoder depth; ``None`` takes the encoder instance's own, else 3.
+        Setting both to different values is an error.
     epochs : int, default 100
         Maximum number of passes over the training interactions.
     batch_size : int, default 16384
-        Interactions per step. Each step propagates the whole graph once, so
-        larger batches mean cheaper epochs.
+        Interactions per step (each step propagates the whole graph once).
     learning_rate : float, default 0.03
         Adam's learning rate.
     weight_decay : float, default 1e-3
-        L2 penalty on the batch's layer-0 embeddings (LightGCN's regulariser)
-        and weight decay of the encoder and head weights.
+        L2 penalty on the batch's layer-0 embeddings and weight decay of the
+        encoder and head weights.
     num_negatives : int, default 1
         Sampled negatives per positive (ranking).
     early_stopping : int or None, default 10
-        With a ``validation`` set, stop after this many epochs without
-        improvement of the validation metric (``None``: never stop early).
-        The weights of the best epoch are kept in either case.
+        With a ``validation`` set: stop after this many epochs without
+        improvement (``None``: never); the best epoch's weights are kept.
     validation_metric : str, optional
-        ``"rmse"`` or ``"mae"`` (rating, default ``"rmse"``) or a ranking
-        label such as ``"ndcg@20"`` (ranking, the default).
+        ``"rmse"`` (default) or ``"mae"`` for ratings; a ranking label such
+        as ``"ndcg@20"`` (default) for ranking.
     max_grad_norm : float, optional
         Clip the total gradient norm of each step.
     device : str or torch.device, default "auto"
         ``"auto"`` uses CUDA when available.
     random_state : int, optional
-        Seed of initialisation, batching and sampling. The same seed gives
-        bit-identical predictions on CPU at a given number of torch threads;
-        on GPU results may differ in the last digits (see the user guide's
-        *Reproducibility*).
+        Seed of initialisation, batching and sampling: the same seed gives
+        bit-identical results on CPU (see the user guide's *Reproducibility*).
     verbose : bool, default False
-        Show a progress bar (tqdm, if installed) and log each epoch.
+        Show a progress bar (tqdm, if installed).
 
     Attributes
     ----------
-    task_ : str
-        The task that was fitted.
+    task_ : {"rating", "ranking"}
     model_ : GraphRecModel
         The trained module (embeddings, ``encoder``, ``head``).
     user_ids_, item_ids_ : numpy.ndarray
@@ -115,10 +109,9 @@ class Recommender(EstimatorParams):
     rating_range_ : tuple of float or None
         ``(min, max)`` of the training ratings.
     graph_ : BipartiteGraph
-        The training graph (for diagnostics, see :mod:`gnnrec.diagnostics`).
+        The training graph (for :mod:`gnnrec.diagnostics`).
     history_ : list of dict
-        Per epoch: loss, seconds, gradient norm, prediction range and the
-        validation metric.
+        Per epoch: loss, seconds, gradient norm, prediction range, validation metric.
     best_epoch_ : int
         Epoch whose weights were kept (1-based).
 
@@ -192,15 +185,7 @@ class Recommender(EstimatorParams):
         check_float(self.max_grad_norm, "max_grad_norm", caller=c, minimum=0.0, strict=True,
                     allow_none=True)
         check_bool(self.verbose, "verbose", caller=c)
-        metric = self.validation_metric or ("rmse" if task == "rating" else "ndcg@20")
-        name, _, k = metric.partition("@") if isinstance(metric, str) else ("", "", "")
-        if task == "rating":
-            check_choice(metric, "validation_metric", ("rmse", "mae"), caller=f"{c} (rating)")
-        elif not (k.isdigit() and int(k) > 0 and name in RANKING_METRICS):
-            valid = "a ranking label such as 'ndcg@20' with a name from " + ", ".join(
-                sorted(RANKING_METRICS)
-            )
-            raise ValueError(f"{c} (ranking): validation_metric must be {valid}, got {metric!r}")
+        metric = check_validation_metric(self.validation_metric, task, caller=c)
         seed = self.random_state
         if seed is None:
             seed = int(np.random.SeedSequence().generate_state(1)[0])
@@ -282,7 +267,8 @@ class Recommender(EstimatorParams):
             if val is not None:
                 early = EarlyStopping(f"val_{p['metric']}", patience=self.early_stopping,
                                       mode="min" if p["metric"] in ("rmse", "mae") else "max")
-                validate = _validator(model, graph, train, val, p["metric"], rating_range)
+                validate = make_validator(model, graph, train, val, p["metric"],
+                                          rating_range=rating_range)
                 own.insert(0, early)
             history = fit_epochs(trainer, self.epochs, validate=validate,
                                  callbacks=[*own, *callbacks])
@@ -437,18 +423,8 @@ class Recommender(EstimatorParams):
         idx = [h[h >= 0] for h in idx]
         if any(len(h) == 0 for h in idx):
             raise ValueError(f"{c}: a history has no item known to the model")
-        new_users = np.concatenate([np.full(len(h), j, np.int64) for j, h in enumerate(idx)])
-        new_items = np.concatenate(idx)
-        device = self._scorer.device
-        emb = self.model_.fold_in(
-            self.graph_, torch.from_numpy(new_users).to(device),
-            torch.from_numpy(new_items).to(device), len(lists),
-        )
-        seen = None
-        if exclude_seen:
-            seen = sp.csr_matrix((np.ones(len(new_users), np.float32), (new_users, new_items)),
-                                 shape=(len(lists), self.n_items_))
-        ids, scores = self._scorer.top_k(None, k, user_emb=emb, exclude=seen,
+        emb, seen = self._scorer.fold_in(idx)
+        ids, scores = self._scorer.top_k(None, k, user_emb=emb, exclude=seen if exclude_seen else None,
                                          candidates=self._candidates(items, unknown))
         item_ids = self._items.ids_of(ids)
         return (item_ids[0], scores[0]) if single else (item_ids, scores)
@@ -502,27 +478,8 @@ class Recommender(EstimatorParams):
         check_instance(test, "test", Interactions, caller=c)
         ks = check_ks(k, caller=c)
         unknown = check_unknown(unknown, caller=c, allow_miss=True)  # type: ignore[assignment]
-        u, i = _rows_in(test, self._users, self._items)
-        bad = (u < 0) | (i < 0)
-        missed, missed_users = None, 0
-        if bad.any():
-            if unknown == "raise":
-                self._users.index(test.user_ids[test.users], kind="user")
-                self._items.index(test.item_ids[test.items], kind="item")
-            action = "counted as misses" if unknown == "miss" else "left out"
-            warnings.warn(
-                f"{c}: {int(bad.sum())} of {len(test)} test rows have a user or item unknown to "
-                f"the model ({len(np.unique(test.users[u < 0]))} users, "
-                f"{len(np.unique(test.items[i < 0]))} items); {action} (unknown={unknown!r})",
-                UserWarning, stacklevel=2,
-            )
-            if unknown == "miss":
-                missed = np.bincount(u[bad & (u >= 0)], minlength=self.n_users_)
-                missed_users = len(np.unique(test.users[u < 0]))
-        known = Interactions(
-            u[~bad], i[~bad], user_ids=self.user_ids_, item_ids=self.item_ids_,
-            ratings=None if test.ratings is None else test.ratings[~bad],
-        )
+        known, missed, missed_users = known_rows(test, self._users, self._items,
+                                                 unknown=unknown, caller=c)
         ex = None if exclude is None else _reindex(exclude, self._users, self._items, c, "exclude")
         evaluator = FullRankingEvaluator(self._train, known, k=ks, exclude=ex, missed=missed)
         result = dict(evaluator(self._scorer.score_users)._with_missed_users(missed_users))
@@ -559,16 +516,10 @@ class Recommender(EstimatorParams):
         params["device"] = str(params["device"])
         fitted = {"task": self.task_, "rating_range": self.rating_range_,
                   "best_epoch": self.best_epoch_, "history": self.history_}
-        persistence.write(path, {
-            "gnnrec_version": __version__,
-            "params": json.dumps(params),
-            "fitted": json.dumps(fitted),
-            "user_ids": _ids_payload(self.user_ids_),
-            "item_ids": _ids_payload(self.item_ids_),
-            "train_users": torch.from_numpy(np.array(self._train.users)),
-            "train_items": torch.from_numpy(np.array(self._train.items)),
-            "state_dict": {k: v.detach().cpu() for k, v in self.model_.state_dict().items()},
-        })
+        persistence.save_model(path, persistence.ModelFile(
+            params, fitted, self._users, self._items, self._train.users, self._train.items,
+            self.model_.state_dict(),
+        ))
 
     @classmethod
     def load(
@@ -599,39 +550,34 @@ class Recommender(EstimatorParams):
             If the file is not a gnnrec model, is incomplete, truncated or
             corrupt (its checksum does not match).
         """
-        payload = persistence.read(path)
-        name = os.fspath(path)
+        content, name = persistence.load_model(path), os.fspath(path)
+        params, fitted = content.params, content.fitted
         try:
-            params = json.loads(payload["params"])
-            fitted = json.loads(payload["fitted"])
             params["encoder"] = persistence.component_from_spec(
                 "encoder", params["encoder"], encoder, ENCODERS, name)
             params["head"] = persistence.component_from_spec(
                 "head", params["head"], head, HEADS, name)
-            params["device"] = device
-            self = cls(**params)
-            rating_range = fitted["rating_range"]
-            self.task_ = fitted["task"]
+            self = cls(**{**params, "device": device})
+            self.task_, rating_range = fitted["task"], fitted["rating_range"]
             self.rating_range_ = None if rating_range is None else tuple(rating_range)
             self.best_epoch_, self.history_ = fitted["best_epoch"], fitted["history"]
-        except (KeyError, TypeError, json.JSONDecodeError) as err:
+        except (KeyError, TypeError) as err:
             raise ValueError(f"{name!r} has malformed metadata: {err!r}") from None
-        users = IdMap(_ids_from_payload(payload["user_ids"]))
-        items = IdMap(_ids_from_payload(payload["item_ids"]))
-        train_users = payload["train_users"].numpy()
-        train_items = payload["train_items"].numpy()
         dev = check_device(device, caller="Recommender.load")
-        graph = BipartiteGraph(train_users, train_items, len(users), len(items), device=dev)
+        users, items = content.users, content.items
+        graph = BipartiteGraph(content.train_users, content.train_items, len(users), len(items),
+                               device=dev)
         model = build_model(
             self.encoder, self.head, task=self.task_, embedding_dim=self.embedding_dim,
             num_layers=self.num_layers, num_users=len(users), num_items=len(items),
             rating_range=self.rating_range_,
         )
         try:
-            model.load_state_dict(payload["state_dict"])
+            model.load_state_dict(content.state_dict)
         except RuntimeError as err:
             raise ValueError(f"the weights in {name!r} do not fit the model: {err}") from None
-        vars(self).update(_fitted_state(train_users, train_items, users, items, model.to(dev), graph))
+        vars(self).update(_fitted_state(content.train_users, content.train_items, users, items,
+                                        model.to(dev), graph))
         return self
 
 
@@ -655,55 +601,12 @@ def _fitted_state(
     }
 
 
-def _rows_in(data: Interactions, users: IdMap, items: IdMap) -> tuple[np.ndarray, np.ndarray]:
-    """Indices of ``data``'s rows in another id space (``-1`` where unknown)."""
-    same_users = data.user_ids is users.ids or np.array_equal(data.user_ids, users.ids)
-    same_items = data.item_ids is items.ids or np.array_equal(data.item_ids, items.ids)
-    u = data.users if same_users else users.index(data.user_ids[data.users], unknown="ignore")
-    i = data.items if same_items else items.index(data.item_ids[data.items], unknown="ignore")
-    return u, i
-
-
 def _reindex(data: Interactions, users: IdMap, items: IdMap, caller: str, name: str) -> Interactions:
-    """``data`` in the id space of ``users`` × ``items``; unknown ids are a ValueError."""
-    u, i = _rows_in(data, users, items)
-    if (u < 0).any() or (i < 0).any():
-        try:
-            users.index(data.user_ids[data.users], kind="user")
-            items.index(data.item_ids[data.items], kind="item")
-        except KeyError as err:
-            raise ValueError(f"{caller}: {name} holds ids unknown to the model: {err.args[0]}") from None
-    return Interactions(u, i, user_ids=users.ids, item_ids=items.ids,
-                        ratings=data.ratings, timestamps=data.timestamps)
-
-
-def _validator(
-    model: GraphRecModel,
-    graph: BipartiteGraph,
-    train: Interactions,
-    validation: Interactions,
-    metric: str,
-    rating_range: tuple[float, float] | None,
-) -> Any:
-    """``validate() -> {metric: value}`` for :func:`~gnnrec.training.fit_epochs`."""
-    if metric in ("rmse", "mae"):
-        if validation.ratings is None:
-            raise ValueError("Recommender.fit: validation needs ratings for the rating task")
-        lo, hi = rating_range or (None, None)
-
-        def rating() -> dict[str, float]:
-            pred = Scorer(model, graph).predict(validation.users, validation.items)
-            return {metric: rating_metrics(validation.ratings, pred, min_rating=lo,
-                                           max_rating=hi)[metric]}
-
-        return rating
-    name, _, k = metric.partition("@")
-    evaluator = FullRankingEvaluator(train, validation, k=int(k), metrics=[name])
-
-    def ranking() -> dict[str, float]:
-        return {metric: float(evaluator(Scorer(model, graph).score_users)[metric])}
-
-    return ranking
+    """``data`` in the model's id space; unknown ids are a ValueError naming them."""
+    try:
+        return data.reindexed(users, items)
+    except KeyError as err:
+        raise ValueError(f"{caller}: {name} holds ids unknown to the model: {err.args[0]}") from None
 
 
 def _scatter_rows(rows: np.ndarray, known: np.ndarray, fill: float) -> np.ndarray:
@@ -711,11 +614,3 @@ def _scatter_rows(rows: np.ndarray, known: np.ndarray, fill: float) -> np.ndarra
     out = np.full((len(known), rows.shape[1]), fill, dtype=rows.dtype)
     out[known] = rows
     return out
-
-
-def _ids_payload(ids: np.ndarray) -> Any:
-    return torch.from_numpy(ids.astype(np.int64)) if ids.dtype.kind in "iu" else ids.tolist()
-
-
-def _ids_from_payload(value: Any) -> np.ndarray:
-    return value.numpy() if isinstance(value, torch.Tensor) else np.asarray(value, dtype=str)

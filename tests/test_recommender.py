@@ -28,6 +28,7 @@ from gnnrec.evaluation import FullRankingEvaluator
 from gnnrec.graph import BipartiteGraph, spmm
 from gnnrec.heads import Head, register_head
 from gnnrec.heads.base import HEADS
+from gnnrec.training import Callback
 
 ENCODER_NAMES = ["lightgcn", "gcn", "sage", "gat"]
 #: Settings under which every encoder learns the planted clusters in well under a second.
@@ -535,3 +536,154 @@ def test_validation_with_unknown_ids_is_rejected(small_implicit: Interactions,
     val = Interactions.from_arrays([999], [0])
     with pytest.raises(ValueError, match=r"validation holds ids unknown"):
         Recommender(**fast).fit(small_implicit, validation=val)
+
+
+# --------------------------------------------------------------------------- all-or-nothing fit
+def _weights(model: Recommender) -> dict[str, Tensor]:
+    return {k: v.clone() for k, v in model.model_.state_dict().items()}
+
+
+def test_failed_refit_leaves_the_fitted_model_unchanged(small_implicit: Interactions,
+                                                         small_rated: Interactions,
+                                                         fast: dict) -> None:
+    """Regression: a refit that failed validation left an untrained, re-initialised model."""
+    model = Recommender(**fast).fit(small_implicit)
+    before_state, before_pred = _weights(model), model.predict([0, 1], [0, 1])
+    before_attrs = dict(vars(model))
+    model.set_params(embedding_dim=0)
+    with pytest.raises(ValueError, match="embedding_dim must be an integer >= 1"):
+        model.fit(small_implicit)
+    model.set_params(embedding_dim=fast["embedding_dim"], task="rating")
+    with pytest.raises(ValueError, match="needs training data with ratings"):
+        model.fit(small_implicit)
+    assert vars(model).keys() == before_attrs.keys()
+    assert all(vars(model)[k] is v for k, v in before_attrs.items() if k.endswith("_"))
+    for key, value in _weights(model).items():
+        assert torch.equal(value, before_state[key])
+    np.testing.assert_array_equal(model.predict([0, 1], [0, 1]), before_pred)
+
+
+def test_failed_first_fit_leaves_the_estimator_unfitted(small_implicit: Interactions,
+                                                        fast: dict) -> None:
+    model = Recommender(**{**fast, "learning_rate": -1.0})
+    with pytest.raises(ValueError, match="learning_rate"):
+        model.fit(small_implicit)
+    assert not [a for a in vars(model) if a.endswith("_") or a.startswith("_")]
+    with pytest.raises(NotFittedError):
+        model.predict([0], [0])
+
+
+def test_interrupted_fit_changes_nothing(small_implicit: Interactions, fast: dict) -> None:
+    class Interrupt(Callback):
+        def on_epoch_end(self, record: Any) -> None:
+            raise KeyboardInterrupt
+
+    model = Recommender(**fast).fit(small_implicit)
+    before = _weights(model)
+    with pytest.raises(KeyboardInterrupt):
+        model.fit(small_implicit, callbacks=[Interrupt()])
+    for key, value in _weights(model).items():
+        assert torch.equal(value, before[key])
+
+
+class _PoisonLastStep(Callback):
+    """Makes one weight non-finite right after the last optimiser step of epoch 1."""
+
+    def on_fit_start(self, context: Any) -> None:
+        trainer = context.trainer
+        step = trainer.optimizer.step
+
+        def poisoned_step(*args: Any, **kwargs: Any) -> Any:
+            out = step(*args, **kwargs)
+            with torch.no_grad():
+                context.model.embedding.weight[0, 0] = float("nan")
+            return out
+
+        trainer.optimizer.step = poisoned_step
+
+
+def test_divergence_in_the_last_step_raises_instead_of_returning_nan(
+    small_implicit: Interactions, fast: dict
+) -> None:
+    """Regression: a NaN weight from the last step returned a model predicting NaN everywhere."""
+    model = Recommender(**{**fast, "epochs": 1})
+    with pytest.raises(FloatingPointError, match="diverged at epoch 1 .non-finite weights"):
+        model.fit(small_implicit, callbacks=[_PoisonLastStep()])
+    assert not hasattr(model, "model_")
+
+
+def test_callbacks_see_every_epoch_and_can_stop(small_implicit: Interactions, fast: dict) -> None:
+    class StopAtTwo(Callback):
+        def __init__(self) -> None:
+            self.epochs: list[int] = []
+
+        def on_epoch_end(self, record: Any) -> bool:
+            self.epochs.append(int(record["epoch"]))
+            return record["epoch"] >= 2
+
+    stop = StopAtTwo()
+    model = Recommender(**{**fast, "epochs": 5}).fit(small_implicit, callbacks=[stop])
+    assert stop.epochs == [1, 2] and len(model.history_) == 2 and model.best_epoch_ == 2
+
+
+# --------------------------------------------------------------------------- argument dialect
+@pytest.mark.parametrize("k", [1.5, 0, "10", True, []])
+def test_evaluate_bad_k_is_a_value_error_naming_the_method(ranking_model: Recommender,
+                                                          planted: Any, k: Any) -> None:
+    """Regression: evaluate(k=1.5) raised TypeError: 'float' object is not iterable."""
+    with pytest.raises(ValueError, match=r"Recommender.evaluate: k must be an integer >= 1"):
+        ranking_model.evaluate(planted.test_implicit, k=k)
+
+
+def test_evaluate_scipy_matrix_is_a_clear_type_error(ranking_model: Recommender,
+                                                     planted: Any) -> None:
+    """Regression: evaluate(scipy matrix) raised AttributeError ... 'user_ids'."""
+    with pytest.raises(TypeError, match=r"Recommender.evaluate: test must be a gnnrec.Interactions, got csr_matrix"):
+        ranking_model.evaluate(planted.test_implicit.to_csr())
+
+
+# --------------------------------------------------------------------------- unknown ids
+def test_one_unknown_policy_across_methods(ranking_model: Recommender, planted: Any) -> None:
+    known_user, known_item = ranking_model.user_ids_[0], ranking_model.item_ids_[0]
+    for call in (
+        lambda u: ranking_model.predict([u], [known_item], unknown=u),
+        lambda u: ranking_model.recommend([known_user], unknown=u),
+        lambda u: ranking_model.recommend_from_items([known_item], unknown=u),
+        lambda u: ranking_model.evaluate(planted.test_implicit, unknown=u),
+    ):
+        with pytest.raises(ValueError, match=r"unknown must be one of 'raise', 'ignore'.*got 'skip'"):
+            call("skip")
+    ids, scores = ranking_model.recommend([known_user, 987654], k=3, unknown="ignore")
+    assert (ids[1] == -1).all() and np.isneginf(scores[1]).all() and (ids[0] >= 0).all()
+    with pytest.raises(KeyError, match="unknown user id.*987654"):
+        ranking_model.recommend([987654])
+    ids, _ = ranking_model.recommend_from_items([known_item, 555555], k=3, unknown="ignore")
+    assert len(ids) == 3
+
+
+def _with_foreign_rows(planted: Any) -> Interactions:
+    """The planted test set plus rows of a user and an item the model never saw."""
+    cols = planted.test_implicit.to_arrays()
+    user = np.concatenate([cols["user"], [cols["user"][0], 999_999]])
+    item = np.concatenate([cols["item"], [888_888, cols["item"][0]]])
+    return Interactions.from_arrays(user, item)
+
+
+def test_evaluate_counts_unknown_test_rows_as_misses(ranking_model: Recommender,
+                                                     planted: Any) -> None:
+    """Regression: a natural split with test items unseen in training was refused."""
+    test = planted.test_implicit
+    base = ranking_model.evaluate(test, k=10)
+    foreign = _with_foreign_rows(planted)
+    with pytest.warns(UserWarning, match=r"2 of \d+ test rows .* \(1 users, 1 items\); counted as misses"):
+        missed = ranking_model.evaluate(foreign, k=10)
+    with pytest.warns(UserWarning, match="left out"):
+        dropped = ranking_model.evaluate(foreign, k=10, unknown="ignore")
+    assert dropped == pytest.approx(base)
+    # one more user who hits nothing, and one more relevant item for user 0
+    n = len(np.unique(test.users))
+    assert missed["precision@10"] == pytest.approx(base["precision@10"] * n / (n + 1))
+    assert missed["recall@10"] < base["recall@10"]
+    assert missed["coverage@10"] == base["coverage@10"]
+    with pytest.raises(KeyError, match="unknown (user|item) id"):
+        ranking_model.evaluate(foreign, unknown="raise")

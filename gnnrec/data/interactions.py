@@ -646,6 +646,50 @@ class Interactions:
 
         return pd.DataFrame(self.to_arrays())
 
+    def indices_in(self, users: IdMap, items: IdMap) -> tuple[np.ndarray, np.ndarray]:
+        """Each row's user and item index in another id space (``-1`` where unknown).
+
+        Parameters
+        ----------
+        users, items : IdMap
+            The other vocabularies, e.g. those of a fitted model.
+
+        Returns
+        -------
+        tuple of numpy.ndarray of int64
+            Shape ``(len(self),)`` each.
+        """
+        same_users = self._user_ids is users.ids or np.array_equal(self._user_ids, users.ids)
+        same_items = self._item_ids is items.ids or np.array_equal(self._item_ids, items.ids)
+        u = self._users if same_users else users.index(self._user_ids[self._users], unknown="ignore")
+        i = self._items if same_items else items.index(self._item_ids[self._items], unknown="ignore")
+        return u, i
+
+    def reindexed(self, users: IdMap, items: IdMap, *, rows: np.ndarray | None = None) -> Interactions:
+        """These rows (or the selected ``rows``) in another id space.
+
+        Raises
+        ------
+        KeyError
+            If a selected row has a user or item the other space lacks; the
+            message names the ids.
+        """
+        u, i = self.indices_in(users, items)
+        keep = np.ones(len(self), bool) if rows is None else np.asarray(rows)
+        u, i = u[keep], i[keep]
+        if (u < 0).any():
+            users.index(self._user_ids[self._users[keep][u < 0]], kind="user")
+        if (i < 0).any():
+            items.index(self._item_ids[self._items[keep][i < 0]], kind="item")
+        return Interactions(
+            u,
+            i,
+            user_ids=users.ids,
+            item_ids=items.ids,
+            ratings=None if self._ratings is None else self._ratings[keep],
+            timestamps=None if self._timestamps is None else self._timestamps[keep],
+        )
+
     def with_ratings(self, ratings: np.ndarray | None) -> Interactions:
         """Same rows with the ratings column replaced (``None`` drops it)."""
         return Interactions(

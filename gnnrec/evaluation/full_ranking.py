@@ -9,6 +9,7 @@ is compared with the user's test items.
 from __future__ import annotations
 
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from typing import Any, TypeAlias
 
@@ -18,11 +19,12 @@ import torch
 
 from gnnrec._validation import argument_error, check_int, check_ks
 from gnnrec.data.interactions import Interactions
+from gnnrec.data.vocab import IdMap
 from gnnrec.evaluation.result import DEFAULT_METRICS, EvaluationResult
 from gnnrec.metrics import coverage_at_k, get_ranking_metric, mean_over_users, metric_label
 from gnnrec.ranking import flat_indices, masked_top_k
 
-__all__ = ["FullRankingEvaluator", "InteractionsLike", "ScoreFn", "full_ranking"]
+__all__ = ["FullRankingEvaluator", "InteractionsLike", "ScoreFn", "full_ranking", "known_rows"]
 
 InteractionsLike: TypeAlias = Interactions | sp.spmatrix | sp.sparray
 ScoreFn: TypeAlias = Callable[[torch.Tensor], Any]
@@ -421,3 +423,54 @@ def full_ranking(
         num_threads=num_threads,
     )
     return evaluator(score_fn)
+
+
+def known_rows(
+    test: Interactions, users: IdMap, items: IdMap, *, unknown: str, caller: str
+) -> tuple[Interactions, np.ndarray | None, int]:
+    """Split test rows by whether a model with vocabularies ``users`` × ``items`` knows them.
+
+    Parameters
+    ----------
+    test : Interactions
+    users, items : IdMap
+        The model's vocabularies.
+    unknown : {"miss", "ignore", "raise"}
+        The policy of :meth:`gnnrec.Recommender.evaluate`; rows with an
+        unknown id are reported in a :class:`UserWarning`.
+    caller : str
+        For the messages.
+
+    Returns
+    -------
+    known : Interactions
+        The rows with both ids known, in the model's id space.
+    missed : numpy.ndarray or None
+        With ``"miss"``: per model user, test items outside the catalogue
+        (the ``missed`` argument of :class:`FullRankingEvaluator`).
+    missed_users : int
+        With ``"miss"``: test users unknown to the model (all their items missed).
+
+    Raises
+    ------
+    KeyError
+        With ``"raise"``, naming the unknown ids.
+    """
+    u, i = test.indices_in(users, items)
+    bad = (u < 0) | (i < 0)
+    if not bad.any():
+        return test.reindexed(users, items), None, 0
+    if unknown == "raise":
+        test.reindexed(users, items)  # raises, naming the ids
+    n_users = len(np.unique(test.users[u < 0]))
+    warnings.warn(
+        f"{caller}: {int(bad.sum())} of {len(test)} test rows have a user or item unknown to "
+        f"the model ({n_users} users, {len(np.unique(test.items[i < 0]))} items); "
+        f"{'counted as misses' if unknown == 'miss' else 'left out'} (unknown={unknown!r})",
+        UserWarning,
+        stacklevel=3,
+    )
+    known = test.reindexed(users, items, rows=~bad)
+    if unknown != "miss":
+        return known, None, 0
+    return known, np.bincount(u[bad & (u >= 0)], minlength=len(users)), n_users
