@@ -607,7 +607,7 @@ def test_divergence_in_the_last_step_raises_instead_of_returning_nan(
 ) -> None:
     """Regression: a NaN weight from the last step returned a model predicting NaN everywhere."""
     model = Recommender(**{**fast, "epochs": 1})
-    with pytest.raises(FloatingPointError, match="diverged at epoch 1 .non-finite weights"):
+    with pytest.raises(FloatingPointError, match=r"diverged at epoch 1 .non-finite weights"):
         model.fit(small_implicit, callbacks=[_PoisonLastStep()])
     assert not hasattr(model, "model_")
 
@@ -655,7 +655,7 @@ def test_one_unknown_policy_across_methods(ranking_model: Recommender, planted: 
             call("skip")
     ids, scores = ranking_model.recommend([known_user, 987654], k=3, unknown="ignore")
     assert (ids[1] == -1).all() and np.isneginf(scores[1]).all() and (ids[0] >= 0).all()
-    with pytest.raises(KeyError, match="unknown user id.*987654"):
+    with pytest.raises(KeyError, match=r"unknown user id.*987654"):
         ranking_model.recommend([987654])
     ids, _ = ranking_model.recommend_from_items([known_item, 555555], k=3, unknown="ignore")
     assert len(ids) == 3
@@ -685,5 +685,5 @@ def test_evaluate_counts_unknown_test_rows_as_misses(ranking_model: Recommender,
     assert missed["precision@10"] == pytest.approx(base["precision@10"] * n / (n + 1))
     assert missed["recall@10"] < base["recall@10"]
     assert missed["coverage@10"] == base["coverage@10"]
-    with pytest.raises(KeyError, match="unknown (user|item) id"):
+    with pytest.raises(KeyError, match=r"unknown (user|item) id"):
         ranking_model.evaluate(foreign, unknown="raise")
