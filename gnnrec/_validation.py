@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 import numbers
 from collections.abc import Iterable, Sequence
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import numpy as np
 
@@ -151,9 +151,9 @@ def check_choice(value: Any, name: str, choices: Iterable[T], *, caller: str) ->
     """
     options = tuple(choices)
     if isinstance(value, str) and value in options:
-        return value  # type: ignore[return-value]
+        return cast(T, value)
     if not isinstance(value, str) and any(value is c for c in options):
-        return value  # type: ignore[no-any-return]
+        return cast(T, value)
     shown = ", ".join(repr(c) for c in options)
     raise argument_error(caller, name, f"one of {shown}", value)
 
@@ -205,7 +205,7 @@ def check_ks(k: Any, *, caller: str, name: str = "k") -> tuple[int, ...]:
     if isinstance(k, (numbers.Integral, np.integer)) and not isinstance(k, bool):
         values = (k,)
     elif isinstance(k, (Sequence, np.ndarray)) and not isinstance(k, str) and len(k) > 0:
-        values = k
+        values = list(k)
     else:
         raise argument_error(caller, name, constraint, k)
     out = set()

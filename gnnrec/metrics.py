@@ -385,7 +385,7 @@ def mean_over_users(values: Any) -> float:
     Users without relevant items get ``nan`` from the ranking metrics, so
     this is the average over users with at least one relevant item. It is
     computed in float64 by :func:`numpy.mean` (pairwise summation), which is
-    what the benchmark harness does, so the numbers match to the last bit.
+    what NumPy-based evaluators do, so the averages match theirs to the last bit.
 
     Parameters
     ----------

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from typing import Any, Literal
 
 import numpy as np
+import scipy.sparse as sp
 import torch
 from torch import nn
 
@@ -128,6 +129,23 @@ class Recommender(EstimatorParams):
     (5,)
     """
 
+    # fitted state, set all at once by fit() and load()
+    task_: Literal["rating", "ranking"]
+    model_: GraphRecModel
+    graph_: BipartiteGraph
+    user_ids_: np.ndarray
+    item_ids_: np.ndarray
+    n_users_: int
+    n_items_: int
+    rating_range_: tuple[float, float] | None
+    history_: list[dict[str, float]]
+    best_epoch_: int
+    _users: IdMap
+    _items: IdMap
+    _train: Interactions
+    _seen: sp.csr_matrix
+    _scorer: Scorer
+
     def __init__(
         self,
         *,
@@ -169,7 +187,7 @@ class Recommender(EstimatorParams):
     def _validated_params(self, train: Interactions) -> dict[str, Any]:
         """Check every parameter against ``train``; return the resolved ones."""
         c = "Recommender"
-        task = check_choice(self.task, "task", ("auto", "rating", "ranking"), caller=c)
+        task: Any = check_choice(self.task, "task", ("auto", "rating", "ranking"), caller=c)
         if task == "auto":
             task = "rating" if train.has_ratings else "ranking"
         if task == "rating" and not train.has_ratings:
@@ -274,7 +292,7 @@ class Recommender(EstimatorParams):
                                  callbacks=[*own, *callbacks])
         # every step succeeded: commit the fitted state at once
         vars(self).update(_fitted_state(train.users, train.items, users, items, model, graph))
-        self.task_: Literal["rating", "ranking"] = p["task"]
+        self.task_ = p["task"]
         self.rating_range_ = rating_range
         self.history_ = history
         self.best_epoch_ = early.best_epoch if early is not None else len(history)

@@ -3,7 +3,6 @@
 from typing import Any
 
 from gnnrec.data.interactions import Interactions
-from gnnrec.data.vocab import IdMap
 from gnnrec.data.splits import (
     Split,
     binarize,
@@ -14,6 +13,7 @@ from gnnrec.data.splits import (
     train_validation_split,
     user_ratio_split,
 )
+from gnnrec.data.vocab import IdMap
 
 __all__ = [
     "IdMap",

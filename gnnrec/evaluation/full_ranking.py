@@ -114,7 +114,7 @@ class FullRankingEvaluator:
     cutoff from the resulting hit matrix. Relevant items are the user's test
     items (all of them, whatever their rating). The averages are over users
     with at least one test item. Recall@k and NDCG@k are LightGCN's
-    definitions and equal the benchmark harness's numbers.
+    definitions, as in LightGCN's reference code.
 
     Users are processed ``batch_size`` at a time, so memory is bounded by
     ``batch_size × n_items`` scores. The constructor precomputes the masks
