@@ -249,3 +249,22 @@ def test_top_k_short_and_empty_lists(scorer: Scorer) -> None:
     assert ids.shape == (2, 0) and scores.shape == (2, 0)
     ids, scores = scorer.top_k(np.array([], np.int64), 5)
     assert ids.shape == (0, 5)
+
+
+def test_fold_in_embeds_new_users_and_returns_their_histories(scorer: Scorer) -> None:
+    model = scorer.model
+    histories = [np.array([1, 4]), np.array([7]), np.array([0, 2, 3])]
+    emb, seen = scorer.fold_in(histories)
+    assert scorer.graph.num_users == model.num_users  # the scorer's graph is not extended
+    users = torch.tensor([0, 0, 1, 2, 2, 2])
+    items = torch.tensor([1, 4, 7, 0, 2, 3])
+    expected = model.fold_in(scorer.graph, users, items, 3)
+    torch.testing.assert_close(emb, expected)
+    assert emb.shape == (3, scorer.user_emb.shape[1])
+    assert seen.shape == (3, model.num_items)
+    assert [sorted(seen[r].indices.tolist()) for r in range(3)] == [[1, 4], [7], [0, 2, 3]]
+    ids, _ = scorer.top_k(None, model.num_items, user_emb=emb, exclude=seen)
+    for r, history in enumerate(histories):
+        listed = ids[r][ids[r] >= 0]
+        assert not np.isin(listed, history).any()
+        assert len(listed) == model.num_items - len(history)
