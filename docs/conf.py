@@ -156,7 +156,6 @@ elif (DOCS / "examples.rst").exists():
 # -- generated include files ---------------------------------------------------
 _GENERATED = DOCS / "generated"
 _BENCHMARK_MD = ROOT / "benchmarks" / "results" / "ml-1m.md"
-_REPO_URL = "https://github.com/gnnrec/gnnrec/blob/main"
 
 
 def _write_if_changed(path: Path, text: str) -> None:
@@ -192,8 +191,8 @@ def _benchmark_include() -> str:
         return _rebase_links(text, prefix)
     return (
         ":::{note}\nThe MovieLens-1M report (`benchmarks/results/ml-1m.md`) is not part of "
-        "this build. It is produced by the benchmark harness; read it "
-        f"[on GitHub]({_REPO_URL}/benchmarks/results/ml-1m.md).\n:::\n"
+        "this build. It is written by `python -m benchmarks.reproduce --dataset ml-1m`; "
+        "read it in the source tree.\n:::\n"
     )
 
 
@@ -202,8 +201,4 @@ _write_if_changed(_GENERATED / "benchmark_results.inc", _benchmark_include())
 # -- HTML ----------------------------------------------------------------------
 html_theme = "furo"
 html_title = f"gnnrec {release}"
-html_theme_options = {
-    "source_repository": "https://github.com/gnnrec/gnnrec/",
-    "source_branch": "main",
-    "source_directory": "docs/",
-}
+html_theme_options: dict[str, str] = {}  # no public source repository yet
