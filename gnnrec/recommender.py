@@ -295,7 +295,7 @@ class Recommender(EstimatorParams):
         self.task_ = p["task"]
         self.rating_range_ = rating_range
         self.history_ = history
-        self.best_epoch_ = early.best_epoch if early is not None else len(history)
+        self.best_epoch_ = (early.best_epoch if early is not None else 0) or len(history)
         return self
 
     # ------------------------------------------------------------------ predict / recommend

@@ -94,7 +94,8 @@ class EarlyStopping(Callback):
     Attributes
     ----------
     best_epoch : int
-        Epoch (1-based) of the best value so far, 0 before the first.
+        Epoch (1-based) of the best value so far; 0 before the first
+        non-NaN value (a NaN never counts as best).
     best_value : float
     """
 
@@ -130,8 +131,13 @@ class EarlyStopping(Callback):
                 f"keys: {sorted(record)}"
             )
         value = float(record[self.monitor])
-        better = value < self.best_value if self.mode == "min" else value > self.best_value
-        if self.best_epoch == 0 or better:
+        if math.isnan(value):  # a NaN is never an improvement, nor the best so far
+            better = False
+        elif self.best_epoch == 0:
+            better = True
+        else:
+            better = value < self.best_value if self.mode == "min" else value > self.best_value
+        if better:
             assert self._model is not None, "on_fit_start was not called"
             self.best_value, self.best_epoch, self._bad_epochs = value, int(record["epoch"]), 0
             self._best_state = copy.deepcopy(self._model.state_dict())

@@ -290,11 +290,6 @@ def test_early_stopping_errors(trainer: Trainer) -> None:
         fit_epochs(trainer, 2, callbacks=[early])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="EarlyStopping keeps a NaN first value as best: NaN < x is False, so no later "
-    "finite value counts as an improvement (gnnrec/training/loop.py, on_epoch_end)",
-)
 def test_early_stopping_never_keeps_a_nan_as_best(trainer: Trainer) -> None:
     early = EarlyStopping("val_score", mode="min", patience=None)
     fit_epochs(trainer, 3, validate=scripted_validation([math.nan, 0.5, 0.4]), callbacks=[early])
