@@ -163,7 +163,8 @@ class Scorer:
         Parameters
         ----------
         users : numpy.ndarray of int or None
-            User indices; ``None`` for users outside the model (then pass
+            User indices; ``-1`` marks an unknown user, whose row is all
+            padding. ``None`` for users outside the model (then pass
             ``user_emb``; they get no per-user parameters).
         k : int
         user_emb : torch.Tensor, optional
@@ -180,6 +181,16 @@ class Scorer:
         indices : numpy.ndarray of int64, shape (b, min(k, n_candidates))
         scores : numpy.ndarray of float32, same shape
         """
+        if users is not None and user_emb is None and (np.asarray(users) < 0).any():
+            known = np.asarray(users) >= 0
+            ids, scores = self.top_k(
+                users[known], k, exclude=None if exclude is None else exclude[known],
+                candidates=candidates, batch_size=batch_size,
+            )
+            out_ids = np.full((len(known), ids.shape[1]), -1, dtype=np.int64)
+            out_scores = np.full((len(known), ids.shape[1]), -np.inf, dtype=np.float32)
+            out_ids[known], out_scores[known] = ids, scores
+            return out_ids, out_scores
         if user_emb is None:
             assert users is not None, "top_k needs users or user_emb"
             user_emb = self.user_emb[torch.from_numpy(np.asarray(users, np.int64)).to(self.device)]

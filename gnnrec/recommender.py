@@ -45,6 +45,14 @@ from gnnrec.training import Callback, EarlyStopping, LogEpochs, ProgressBar, Tra
 
 __all__ = ["NotFittedError", "Recommender"]
 
+#: (name, minimum, may be None) of the integer parameters
+_INT_PARAMS = [("embedding_dim", 1, False), ("num_layers", 0, True), ("epochs", 1, False),
+               ("batch_size", 1, False), ("num_negatives", 1, False),
+               ("early_stopping", 1, True), ("random_state", 0, True)]
+#: (name, minimum, minimum excluded, may be None) of the real parameters
+_FLOAT_PARAMS = [("learning_rate", 0.0, True, False), ("weight_decay", 0.0, False, False),
+                 ("max_grad_norm", 0.0, True, True)]
+
 
 class Recommender(EstimatorParams):
     """A graph-neural-network recommender with a scikit-learn-like API.
@@ -192,16 +200,11 @@ class Recommender(EstimatorParams):
             task = "rating" if train.has_ratings else "ranking"
         if task == "rating" and not train.has_ratings:
             raise ValueError("Recommender.fit: task='rating' needs training data with ratings")
-        check_int(self.embedding_dim, "embedding_dim", caller=c, minimum=1)
-        check_int(self.num_layers, "num_layers", caller=c, minimum=0, allow_none=True)
-        for name in ("epochs", "batch_size", "num_negatives"):
-            check_int(getattr(self, name), name, caller=c, minimum=1)
-        check_int(self.early_stopping, "early_stopping", caller=c, minimum=1, allow_none=True)
-        check_int(self.random_state, "random_state", caller=c, minimum=0, allow_none=True)
-        check_float(self.learning_rate, "learning_rate", caller=c, minimum=0.0, strict=True)
-        check_float(self.weight_decay, "weight_decay", caller=c, minimum=0.0)
-        check_float(self.max_grad_norm, "max_grad_norm", caller=c, minimum=0.0, strict=True,
-                    allow_none=True)
+        for name, low, optional in _INT_PARAMS:
+            check_int(getattr(self, name), name, caller=c, minimum=low, allow_none=optional)
+        for name, floor, strict, optional in _FLOAT_PARAMS:
+            check_float(getattr(self, name), name, caller=c, minimum=floor, strict=strict,
+                        allow_none=optional)
         check_bool(self.verbose, "verbose", caller=c)
         metric = check_validation_metric(self.validation_metric, task, caller=c)
         seed = self.random_state
@@ -372,15 +375,10 @@ class Recommender(EstimatorParams):
         unknown = check_unknown(unknown, caller=c)  # type: ignore[assignment]
         single = np.ndim(users) == 0
         u = self._users.index(users, unknown=unknown, kind="user")
-        known = u >= 0
-        candidates = self._candidates(items, unknown)
         ids, scores = self._scorer.top_k(
-            u[known], k, exclude=self._seen[u[known]] if exclude_seen else None,
-            candidates=candidates, batch_size=batch_size,
+            u, k, exclude=self._seen[np.maximum(u, 0)] if exclude_seen else None,
+            candidates=self._candidates(items, unknown), batch_size=batch_size,
         )
-        if not known.all():
-            ids = _scatter_rows(ids, known, -1)
-            scores = _scatter_rows(scores, known, -np.inf)
         item_ids = self._items.ids_of(ids)
         return (item_ids[0], scores[0]) if single else (item_ids, scores)
 
@@ -625,10 +623,3 @@ def _reindex(data: Interactions, users: IdMap, items: IdMap, caller: str, name: 
         return data.reindexed(users, items)
     except KeyError as err:
         raise ValueError(f"{caller}: {name} holds ids unknown to the model: {err.args[0]}") from None
-
-
-def _scatter_rows(rows: np.ndarray, known: np.ndarray, fill: float) -> np.ndarray:
-    """Rows for every query, ``fill`` where the query was unknown."""
-    out = np.full((len(known), rows.shape[1]), fill, dtype=rows.dtype)
-    out[known] = rows
-    return out
