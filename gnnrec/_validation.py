@@ -132,7 +132,10 @@ def check_float(
     constraint += " or None" if allow_none else ""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise argument_error(caller, name, constraint, value)
-    out = float(value)
+    try:
+        out = float(value)
+    except OverflowError:  # an integer beyond the float range
+        raise argument_error(caller, name, constraint, value) from None
     too_low = minimum is not None and (out <= minimum if strict else out < minimum)
     too_high = maximum is not None and out > maximum
     if not math.isfinite(out) or too_low or too_high:

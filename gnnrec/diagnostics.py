@@ -34,7 +34,8 @@ def layer_outputs(model: GraphRecModel, graph: BipartiteGraph) -> list[Tensor]:
     then items, each of shape ``(num_users + num_items, d)``.
     """
     model.eval()
-    return list(model.encoder.layer_outputs(model.embedding.weight, graph))
+    # a snapshot of layer 0, not the live (trainable) embedding parameter
+    return list(model.encoder.layer_outputs(model.embedding.weight.detach().clone(), graph))
 
 
 def pairwise_cosine_distance(x: Tensor) -> float:

@@ -54,7 +54,9 @@ __all__ = [
     "write",
 ]
 
+#: The ``format`` field of every model file.
 FORMAT = "gnnrec-model"
+#: The newest format this version writes and reads (see *Format history*).
 FORMAT_VERSION = 2
 _REQUIRED = (
     "format",

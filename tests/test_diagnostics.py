@@ -102,12 +102,6 @@ def test_lightgcn_layer_outputs_are_normalised_propagation(small_implicit: Inter
         x = norm @ x
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="layer_outputs() returns the live embedding Parameter as layer 0 (requires_grad, "
-    "same storage) although documented as computed without gradients "
-    "(gnnrec/diagnostics.py, layer_outputs)",
-)
 def test_layer_outputs_first_entry_is_a_detached_snapshot(small_implicit: Interactions) -> None:
     model, graph = make_model(small_implicit, "lightgcn", 1)
     first = layer_outputs(model, graph)[0]
@@ -115,12 +109,6 @@ def test_layer_outputs_first_entry_is_a_detached_snapshot(small_implicit: Intera
     assert first.data_ptr() != model.embedding.weight.data_ptr()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="layer_distances() converts a requires-grad tensor to float (layer 0 is the live "
-    "Parameter), so torch warns 'Converting a tensor with requires_grad=True to a scalar' "
-    "(gnnrec/diagnostics.py, pairwise_cosine_distance via layer_distances)",
-)
 def test_layer_distances_warns_nothing(small_implicit: Interactions) -> None:
     model, graph = make_model(small_implicit, "lightgcn", 1)
     with warnings.catch_warnings():

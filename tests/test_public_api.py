@@ -230,23 +230,10 @@ def public_names() -> list[tuple[str, str]]:
     return out
 
 
-#: Public names without any docstring today (each an xfail; see the report).
-UNDOCUMENTED = {
-    ("gnnrec.persistence", "FORMAT"),
-    ("gnnrec.persistence", "FORMAT_VERSION"),
-    ("gnnrec.evaluation.full_ranking", "InteractionsLike"),
-    ("gnnrec.evaluation.full_ranking", "ScoreFn"),
-}
-
-
 def _cases() -> list[Any]:
     cases = []
     for module_name, name in public_names():
-        marks = []
-        if (module_name, name) in UNDOCUMENTED:
-            marks.append(pytest.mark.xfail(
-                strict=True, reason=f"{module_name}.{name} is in __all__ without a docstring"))
-        cases.append(pytest.param(module_name, name, marks=marks, id=f"{module_name}.{name}"))
+        cases.append(pytest.param(module_name, name, id=f"{module_name}.{name}"))
     return cases
 
 

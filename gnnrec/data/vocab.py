@@ -56,7 +56,9 @@ class IdMap:
 
     def __init__(self, ids: np.ndarray) -> None:
         ids = np.asarray(ids)
-        ids.setflags(write=False)
+        if ids.flags.writeable:  # a private copy: never freeze or share the caller's array
+            ids = ids.copy()
+            ids.setflags(write=False)
         self.ids = ids
 
     @property
@@ -83,7 +85,7 @@ class IdMap:
         kind = "int" if self.is_integer else "str"
         return f"IdMap(n={len(self)}, {kind} ids)"
 
-    def index(self, ids: Any, *, unknown: Unknown = "raise", kind: str = "id") -> np.ndarray:
+    def index(self, ids: Any, *, unknown: Unknown = "raise", kind: str = "") -> np.ndarray:
         """Indices of external ids.
 
         Parameters
@@ -92,25 +94,26 @@ class IdMap:
         unknown : {"raise", "ignore"}, default "raise"
             ``"raise"``: :class:`KeyError` naming up to ten unknown ids;
             ``"ignore"``: ``-1`` for them.
-        kind : str
+        kind : str, optional
             What the ids are (``"user"``, ``"item"``), for the error message.
 
         Returns
         -------
         numpy.ndarray of int64, shape (n,)
         """
-        check_choice(unknown, "unknown", ("raise", "ignore"), caller=f"{kind} lookup")
+        what, caller = (f"{kind} id", f"{kind} lookup") if kind else ("id", "id lookup")
+        check_choice(unknown, "unknown", ("raise", "ignore"), caller=caller)
         query = np.atleast_1d(np.asarray(ids))
         if query.ndim != 1:
             raise ValueError(
-                f"{kind} lookup: ids must be a scalar or one-dimensional, got shape {query.shape}"
+                f"{caller}: ids must be a scalar or one-dimensional, got shape {query.shape}"
             )
         found, pos = self._find(query)
         if unknown == "raise" and not found.all():
             bad = query[~found]
             shown = ", ".join(repr(v.item() if hasattr(v, "item") else v) for v in bad[:10])
             more = f" (and {len(bad) - 10} more)" if len(bad) > 10 else ""
-            raise KeyError(f"unknown {kind} id(s): {shown}{more}")
+            raise KeyError(f"unknown {what}(s): {shown}{more}")
         return np.where(found, pos, -1).astype(np.int64)
 
     def contains(self, ids: Any) -> np.ndarray:
@@ -133,6 +136,8 @@ class IdMap:
         if query.dtype.kind in "US":
             return query.astype(str)
         if not self.is_integer:
+            if query.dtype.kind == "O" and all(isinstance(v, str) for v in query):
+                return query.astype(str)  # e.g. a pandas Series' .values
             return query if query.dtype.kind == "O" else query.astype(object)
         if query.dtype.kind == "u" and query.dtype.itemsize == 8:
             # uint64 ids above 2**63 - 1 cannot be int64 ids: never a match

@@ -26,7 +26,9 @@ from gnnrec.ranking import flat_indices, masked_top_k
 
 __all__ = ["FullRankingEvaluator", "InteractionsLike", "ScoreFn", "full_ranking", "known_rows"]
 
+#: Interactions, or a scipy sparse users × items matrix whose stored entries are interactions.
 InteractionsLike: TypeAlias = Interactions | sp.spmatrix | sp.sparray
+#: ``score_fn(users: LongTensor (b,)) -> scores (b, n_items)``, higher is better.
 ScoreFn: TypeAlias = Callable[[torch.Tensor], Any]
 
 

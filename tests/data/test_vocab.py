@@ -43,13 +43,6 @@ def test_unknown_ids_raise_or_are_ignored(ints: IdMap) -> None:
         ints.index(np.arange(100, 112), kind="item")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="string ids in an object array (what pandas gives: Series.values, df[col].to_numpy()) "
-    "are never found: IdMap._find (gnnrec/data/vocab.py) treats every object query as another "
-    "kind, so e.g. Recommender.recommend(pd.Series(['ann'])) raises \"unknown user id(s): 'ann'\"",
-)
 def test_string_ids_in_an_object_array_are_found(strs: IdMap) -> None:
     query = np.array(["cy", "ann", "zed"], dtype=object)
     assert strs.index(query, unknown="ignore").tolist() == [2, 0, -1]
@@ -59,12 +52,6 @@ def test_integer_ids_in_an_object_array_are_found(ints: IdMap) -> None:
     assert ints.index(np.array([42, 3], dtype=object)).tolist() == [2, 0]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="with the default kind='id' the KeyError reads \"unknown id id(s): 5\" "
-    "(gnnrec/data/vocab.py, IdMap.index: f'unknown {kind} id(s)')",
-)
 def test_default_kind_message_reads_unknown_ids(ints: IdMap) -> None:
     with pytest.raises(KeyError, match=r"^'unknown id\(s\): 5'$"):
         ints.index(5)
@@ -140,12 +127,6 @@ def test_ids_are_read_only_and_typed(ints: IdMap, strs: IdMap) -> None:
     assert repr(ints) == "IdMap(n=4, int ids)" and repr(strs) == "IdMap(n=3, str ids)"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=ValueError,
-    reason="IdMap.__init__ (gnnrec/data/vocab.py) calls setflags(write=False) on the "
-    "caller's own array instead of on a view, so the caller's array becomes read-only",
-)
 def test_idmap_leaves_the_callers_array_writable() -> None:
     ids = np.array([1, 2, 3])
     IdMap(ids)
