@@ -5,9 +5,9 @@ Users are nodes ``0..num_users-1`` and items are nodes
 Normalised adjacency matrices are built once per fit as CSR tensors with
 32-bit indices and reused by every training step; :func:`spmm` multiplies by
 them with a hand-written backward pass that reuses the transposed matrix
-instead of letting autograd transpose the sparse matrix on every step
-(about 7× faster on CPU for a symmetric matrix), and splits inputs wider than
-64 columns into cache-sized blocks on CPU. Attention layers, whose
+instead of letting autograd transpose the sparse matrix on every step, and
+splits inputs wider than 64 columns into cache-sized blocks on CPU (measured
+in ``benchmarks/``: ``python -m benchmarks.spmm_blocks``). Attention layers, whose
 matrix values change on every step, use :func:`spmm_values` over a fixed
 :class:`SparsityPattern` instead.
 """
@@ -34,7 +34,7 @@ _CPU_COLUMN_BLOCK = 64
 def _to_torch_csr(matrix: sp.csr_matrix, device: torch.device) -> Tensor:
     matrix = matrix.tocsr()
     matrix.sort_indices()
-    # 32-bit indices make CPU sparse products about 2x faster than int64.
+    # 32-bit indices: CPU sparse products read half the index bytes of int64.
     index_dtype = torch.int32 if matrix.nnz < 2**31 - 1 else torch.int64
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*[Ss]parse.*")
@@ -51,11 +51,8 @@ def _csr_mm(adj: Tensor, x: Tensor) -> Tensor:
     """``torch.sparse.mm(adj, x)``, computed in column blocks of ``x`` on CPU.
 
     A CPU sparse product gathers one row of ``x`` per non-zero, so it slows
-    down sharply, and erratically, once ``x`` no longer fits in cache. On
-    ML-1M's graph (10k nodes, 2M non-zeros, 2 threads) one 512-column
-    product took 195–460 ms in repeated runs and eight 64-column ones
-    131–173 ms; at 128–256 columns blocks ranged from 0.8x to 1.8x the speed
-    of one product (``python -m benchmarks.spmm_blocks --dataset ml-1m``).
+    down sharply, and erratically, once ``x`` no longer fits in cache; blocks
+    of 64 columns keep it in cache (the timings are in ``benchmarks/README.md``).
     Every output entry is still summed in the same order, so the result is
     bit-identical. Not differentiable: callers that need gradients go
     through :class:`_SpMM` or :class:`_SpMMValues`.

@@ -44,13 +44,14 @@ Python floats (the confusion matrix as a tensor).
 
 from __future__ import annotations
 
-import numbers
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Any
 
 import numpy as np
 import torch
+
+from gnnrec._validation import check_int
 
 __all__ = [
     "RANKING_METRICS",
@@ -76,32 +77,27 @@ RankingMetric = Callable[..., torch.Tensor]
 
 
 # --------------------------------------------------------------------------- helpers
-def _check_k(k: Any, name: str = "k") -> int:
-    if isinstance(k, bool) or not isinstance(k, numbers.Integral):
-        raise TypeError(f"{name} must be an int, got {type(k).__name__}")
-    k = int(k)
-    if k <= 0:
-        raise ValueError(f"{name} must be a positive int, got {k}")
-    return int(k)
-
-
-def _prepare(hits: Any, n_relevant: Any, k: int | None) -> tuple[torch.Tensor, torch.Tensor, int]:
+def _prepare(
+    hits: Any, n_relevant: Any, k: int | None, caller: str
+) -> tuple[torch.Tensor, torch.Tensor, int]:
     """Validate inputs; return (hits as float64 cut to k columns, n_relevant as float64, k)."""
     h = torch.as_tensor(hits)
     if h.ndim != 2:
-        raise ValueError(f"hits must have shape (n_users, k), got {tuple(h.shape)}")
+        raise ValueError(f"{caller}: hits must have shape (n_users, k), got {tuple(h.shape)}")
     n = torch.as_tensor(n_relevant)
     if n.ndim != 1 or n.shape[0] != h.shape[0]:
         raise ValueError(
-            f"n_relevant must have shape ({h.shape[0]},) to match hits, got {tuple(n.shape)}"
+            f"{caller}: n_relevant must have shape ({h.shape[0]},) to match hits, got {tuple(n.shape)}"
         )
-    k = h.shape[1] if k is None else _check_k(k)
+    k = h.shape[1] if k is None else check_int(k, "k", caller=caller, minimum=1)
     if k <= 0:
-        raise ValueError("hits has no columns; pass k explicitly (k must be positive)")
+        raise ValueError(f"{caller}: hits has no columns; pass k explicitly (k must be positive)")
     h = h[:, :k].to(torch.float64)
     n = n.to(torch.float64)
     if bool((n < h.sum(1)).any()):
-        raise ValueError("a user has more hits than relevant items (n_relevant too small)")
+        raise ValueError(
+            f"{caller}: a user has more hits than relevant items (n_relevant too small)"
+        )
     return h, n, k
 
 
@@ -151,7 +147,7 @@ def recall_at_k(hits: Any, n_relevant: Any, k: int | None = None) -> torch.Tenso
     >>> recall_at_k([[True, False, True]], [4]).tolist()
     [0.5]
     """
-    h, n, _ = _prepare(hits, n_relevant, k)
+    h, n, _ = _prepare(hits, n_relevant, k, "recall_at_k")
     return _nan_where_no_relevant(h.sum(1) / n.clamp(min=1), n)
 
 
@@ -184,7 +180,7 @@ def precision_at_k(hits: Any, n_relevant: Any, k: int | None = None) -> torch.Te
     >>> precision_at_k([[True, False, True, False]], [3]).tolist()
     [0.5]
     """
-    h, n, k = _prepare(hits, n_relevant, k)
+    h, n, k = _prepare(hits, n_relevant, k, "precision_at_k")
     return _nan_where_no_relevant(h.sum(1) / k, n)
 
 
@@ -221,7 +217,7 @@ def ndcg_at_k(hits: Any, n_relevant: Any, k: int | None = None) -> torch.Tensor:
     >>> round(ndcg_at_k([[False, True]], [1]).item(), 4)
     0.6309
     """
-    h, n, k = _prepare(hits, n_relevant, k)
+    h, n, k = _prepare(hits, n_relevant, k, "ndcg_at_k")
     disc = _discounts(k)
     dcg = (h * disc[: h.shape[1]]).sum(1)
     idcg_table = torch.cat([torch.zeros(1, dtype=torch.float64), torch.cumsum(disc, 0)])
@@ -256,7 +252,7 @@ def hit_rate_at_k(hits: Any, n_relevant: Any, k: int | None = None) -> torch.Ten
     >>> hit_rate_at_k([[False, True], [False, False]], [1, 2]).tolist()
     [1.0, 0.0]
     """
-    h, n, _ = _prepare(hits, n_relevant, k)
+    h, n, _ = _prepare(hits, n_relevant, k, "hit_rate_at_k")
     return _nan_where_no_relevant((h.sum(1) > 0).to(torch.float64), n)
 
 
@@ -292,7 +288,7 @@ def average_precision_at_k(hits: Any, n_relevant: Any, k: int | None = None) -> 
     >>> average_precision_at_k([[True, False, True]], [2]).tolist()  # (1/1 + 2/3) / 2
     [0.8333333333333333]
     """
-    h, n, k = _prepare(hits, n_relevant, k)
+    h, n, k = _prepare(hits, n_relevant, k, "average_precision_at_k")
     ranks = torch.arange(1, h.shape[1] + 1, dtype=torch.float64)
     prec_at_r = torch.cumsum(h, 1) / ranks
     ap = (prec_at_r * h).sum(1) / torch.clamp(n, min=1, max=k)
@@ -327,7 +323,7 @@ def reciprocal_rank_at_k(hits: Any, n_relevant: Any, k: int | None = None) -> to
     >>> reciprocal_rank_at_k([[False, False, True], [False, False, False]], [1, 1]).tolist()
     [0.3333333333333333, 0.0]
     """
-    h, n, _ = _prepare(hits, n_relevant, k)
+    h, n, _ = _prepare(hits, n_relevant, k, "reciprocal_rank_at_k")
     ranks = torch.arange(1, h.shape[1] + 1, dtype=torch.float64)
     # the largest of hit / rank is 1 / (first hit rank)
     rr = (h / ranks).amax(1) if h.shape[1] else torch.zeros(h.shape[0], dtype=torch.float64)
@@ -365,15 +361,15 @@ def coverage_at_k(top_items: Any, n_items: int, k: int | None = None) -> float:
     >>> coverage_at_k([[0, 1], [1, 2]], n_items=5)
     0.6
     """
-    n_items = _check_k(n_items, "n_items")
+    n_items = check_int(n_items, "n_items", caller="coverage_at_k", minimum=1)
     t = torch.as_tensor(top_items)
     if t.ndim != 2:
-        raise ValueError(f"top_items must have shape (n_users, k), got {tuple(t.shape)}")
-    k = t.shape[1] if k is None else _check_k(k)
+        raise ValueError(f"coverage_at_k: top_items must have shape (n_users, k), got {tuple(t.shape)}")
+    k = t.shape[1] if k is None else check_int(k, "k", caller="coverage_at_k", minimum=1)
     t = t[:, :k].reshape(-1).long()
     t = t[t >= 0]
     if t.numel() and int(t.max()) >= n_items:
-        raise ValueError(f"top_items holds index {int(t.max())} >= n_items={n_items}")
+        raise ValueError(f"coverage_at_k: top_items holds index {int(t.max())} >= n_items={n_items}")
     seen = torch.zeros(n_items, dtype=torch.bool)
     seen[t] = True
     return float(seen.sum()) / n_items
@@ -447,7 +443,7 @@ def get_ranking_metric(name: str) -> RankingMetric:
         return RANKING_METRICS[name]
     except (KeyError, TypeError):
         raise ValueError(
-            f"unknown ranking metric {name!r}; valid names: {sorted(RANKING_METRICS)}"
+            f"get_ranking_metric: name must be one of {sorted(RANKING_METRICS)}, got {name!r}"
         ) from None
 
 
@@ -459,7 +455,7 @@ def metric_label(name: str, k: int) -> str:
     >>> metric_label("recall", 10)
     'recall@10'
     """
-    return f"{name}@{_check_k(k)}"
+    return f"{name}@{check_int(k, 'k', caller='metric_label', minimum=1)}"
 
 
 # --------------------------------------------------------------------------- rating
@@ -469,14 +465,14 @@ def _as_float64(x: Any) -> torch.Tensor:
     return torch.as_tensor(np.asarray(x, dtype=np.float64))
 
 
-def _pair(y_true: Any, y_pred: Any) -> tuple[torch.Tensor, torch.Tensor]:
+def _pair(y_true: Any, y_pred: Any, caller: str) -> tuple[torch.Tensor, torch.Tensor]:
     # Lists of Python floats must not pass through float32 (torch's default dtype).
     t = _as_float64(y_true).reshape(-1)
     p = _as_float64(y_pred).reshape(-1)
     if t.shape != p.shape:
-        raise ValueError(f"y_true has {t.numel()} values but y_pred has {p.numel()}")
+        raise ValueError(f"{caller}: y_true has {t.numel()} values but y_pred has {p.numel()}")
     if t.numel() == 0:
-        raise ValueError("y_true and y_pred are empty")
+        raise ValueError(f"{caller}: y_true and y_pred are empty")
     return t, p
 
 
@@ -505,7 +501,7 @@ def rmse(y_true: Any, y_pred: Any) -> float:
     >>> rmse([1, 2, 3], [1, 2, 5])
     1.1547005383792515
     """
-    t, p = _pair(y_true, y_pred)
+    t, p = _pair(y_true, y_pred, "rmse")
     return float(torch.sqrt(torch.mean((p - t) ** 2)))
 
 
@@ -534,7 +530,7 @@ def mae(y_true: Any, y_pred: Any) -> float:
     >>> mae([1, 2, 3], [1, 2, 5])
     0.6666666666666666
     """
-    t, p = _pair(y_true, y_pred)
+    t, p = _pair(y_true, y_pred, "mae")
     return float(torch.mean(torch.abs(p - t)))
 
 
@@ -569,9 +565,11 @@ def out_of_range_rate(
     """
     p = torch.as_tensor(y_pred).detach().to(torch.float64).reshape(-1)
     if p.numel() == 0:
-        raise ValueError("y_pred is empty")
+        raise ValueError("out_of_range_rate: y_pred is empty")
     if min_rating is not None and max_rating is not None and min_rating > max_rating:
-        raise ValueError(f"min_rating={min_rating} is larger than max_rating={max_rating}")
+        raise ValueError(
+            f"out_of_range_rate: min_rating={min_rating} is larger than max_rating={max_rating}"
+        )
     out = torch.zeros_like(p, dtype=torch.bool)
     if min_rating is not None:
         out |= p < min_rating
@@ -620,7 +618,7 @@ def liked_classification(y_true: Any, y_pred: Any, threshold: float = 4.0) -> di
     >>> out["confusion"].tolist()
     [[1, 1], [1, 1]]
     """
-    t, p = _pair(y_true, y_pred)
+    t, p = _pair(y_true, y_pred, "liked_classification")
     liked = (t >= threshold).long()
     pred_liked = (p >= threshold).long()
     confusion = torch.bincount(liked * 2 + pred_liked, minlength=4).reshape(2, 2)

@@ -148,17 +148,18 @@ def test_mean_over_users_skips_users_without_relevant_items() -> None:
 # --------------------------------------------------------------------------- errors
 @pytest.mark.parametrize("k", [0, -3])
 def test_nonpositive_k_raises(k: int) -> None:
-    for fn in M.RANKING_METRICS.values():
-        with pytest.raises(ValueError, match="k must be a positive int"):
+    for name, fn in M.RANKING_METRICS.items():
+        with pytest.raises(ValueError, match=rf"^{fn.__name__}: k must be an integer >= 1, got {k}$"):
             fn([[True]], [1], k)
-    with pytest.raises(ValueError, match="k must be a positive int"):
+        assert name in fn.__name__ or name in ("map", "mrr")
+    with pytest.raises(ValueError, match=r"^coverage_at_k: k must be an integer >= 1"):
         M.coverage_at_k([[0]], 3, k)
     with pytest.raises(ValueError):
         M.metric_label("recall", k)
 
 
 def test_bad_inputs_raise() -> None:
-    with pytest.raises(TypeError):
+    with pytest.raises(ValueError, match=r"^recall_at_k: k must be an integer >= 1, got True$"):
         M.recall_at_k([[True]], [1], True)
     with pytest.raises(ValueError, match="n_relevant must have shape"):
         M.recall_at_k([[True], [False]], [1])
@@ -173,7 +174,7 @@ def test_bad_inputs_raise() -> None:
 def test_registry_and_labels() -> None:
     assert set(M.RANKING_METRICS) == set(REFERENCES)
     assert M.get_ranking_metric("recall") is M.recall_at_k
-    with pytest.raises(ValueError, match=r"unknown ranking metric 'nDCG'.*'ndcg'"):
+    with pytest.raises(ValueError, match=r"get_ranking_metric: name must be one of .*'ndcg'.*got 'nDCG'"):
         M.get_ranking_metric("nDCG")
     with pytest.raises(TypeError):
         M.RANKING_METRICS["x"] = M.recall_at_k  # type: ignore[index]

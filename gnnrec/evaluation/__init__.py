@@ -3,7 +3,7 @@
 * :class:`FullRankingEvaluator` / :func:`full_ranking` — every item of the
   catalogue is a candidate, the user's training items are masked, and the
   top-``k`` list is compared with the user's test items. This is the protocol
-  of LightGCN's paper and code and of the gnnrec benchmarks.
+  of LightGCN's paper and code.
 * :func:`rated_items` / :func:`rated_items_from_predictions` — only the items
   the user rated in the test set are ranked (the Surprise FAQ protocol). Its
   keys start with ``rated_`` so that the two are never confused.
