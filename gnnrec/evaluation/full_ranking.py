@@ -92,7 +92,8 @@ def _as_scores(scores: Any, n_rows: int, n_items: int) -> torch.Tensor:
     s = scores if isinstance(scores, torch.Tensor) else torch.as_tensor(np.asarray(scores))
     if tuple(s.shape) != (n_rows, n_items):
         raise ValueError(
-            f"score_fn returned shape {tuple(s.shape)}, expected ({n_rows}, {n_items}) "
+            f"FullRankingEvaluator: score_fn returned shape {tuple(s.shape)}, expected "
+            f"({n_rows}, {n_items}) "
             "(one row per requested user, one column per item)"
         )
     s = s.detach()
@@ -350,12 +351,14 @@ class FullRankingEvaluator:
         v = torch.as_tensor(item_emb).detach()
         if u.ndim != 2 or v.ndim != 2 or u.shape[1] != v.shape[1]:
             raise ValueError(
-                f"embeddings must be (n_users, d) and (n_items, d), got "
+                f"FullRankingEvaluator.evaluate_embeddings: embeddings must be (n_users, d) and "
+                f"(n_items, d), got "
                 f"{tuple(u.shape)} and {tuple(v.shape)}"
             )
         if u.shape[0] != self.n_users or v.shape[0] != self.n_items:
             raise ValueError(
-                f"expected {self.n_users} user and {self.n_items} item embeddings, got "
+                f"FullRankingEvaluator.evaluate_embeddings: expected {self.n_users} user and "
+                f"{self.n_items} item embeddings, got "
                 f"{u.shape[0]} and {v.shape[0]}"
             )
         vt = v.T.contiguous()

@@ -96,10 +96,11 @@ def rated_items_from_predictions(
     p = np.asarray(y_pred, dtype=np.float64).reshape(-1)
     if not len(u) == len(t) == len(p):
         raise ValueError(
-            f"users, y_true and y_pred must have one length, got {len(u)}, {len(t)}, {len(p)}"
+            f"rated_items_from_predictions: users, y_true and y_pred must have one length, "
+            f"got {len(u)}, {len(t)}, {len(p)}"
         )
     if len(u) == 0:
-        raise ValueError("no test ratings to evaluate")
+        raise ValueError("rated_items_from_predictions: no test ratings to evaluate")
     n = len(u)
     order = np.lexsort((np.arange(n), -p, u))  # by user, then prediction desc, then input order
     su, st, sp_ = u[order], t[order], p[order]
@@ -174,14 +175,15 @@ def rated_items(
     """
     if isinstance(test, Interactions):
         if test.ratings is None:
-            raise ValueError("test has no ratings; the rated-items protocol needs them")
+            raise ValueError("rated_items: test has no ratings; the rated-items protocol needs them")
         users, items, ratings = test.users, test.items, test.ratings
     elif sp.issparse(test):
         coo = sp.coo_matrix(test)
         users, items, ratings = coo.row, coo.col, coo.data
     else:
         raise TypeError(
-            f"test must be Interactions or a scipy sparse matrix, got {type(test).__name__}"
+            f"rated_items: test must be a gnnrec.Interactions or a scipy sparse matrix, "
+            f"got {type(test).__name__}"
         )
     u_t = torch.from_numpy(np.array(users, dtype=np.int64))  # copies: inputs are read-only
     i_t = torch.from_numpy(np.array(items, dtype=np.int64))
@@ -191,7 +193,7 @@ def rated_items(
     pred_arr = pred_arr.reshape(-1)
     if len(pred_arr) != len(u_t):
         raise ValueError(
-            f"predict_fn returned {len(pred_arr)} predictions for {len(u_t)} test pairs"
+            f"rated_items: predict_fn returned {len(pred_arr)} predictions for {len(u_t)} test pairs"
         )
     return rated_items_from_predictions(users, ratings, pred_arr, k=k, threshold=threshold)
 

@@ -74,7 +74,7 @@ def make_validator(
     """
     if metric in ("rmse", "mae"):
         if validation.ratings is None:
-            raise ValueError(f"validation needs ratings to measure {metric}")
+            raise ValueError(f"make_validator: validation needs ratings to measure {metric}")
         ratings = validation.ratings
         lo, hi = rating_range or (None, None)
 

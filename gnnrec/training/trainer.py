@@ -110,7 +110,7 @@ class Trainer:
             else torch.as_tensor(np.array(ratings, np.float32), device=device)
         )
         if task == "rating" and self.ratings is None:
-            raise ValueError("task='rating' needs ratings")
+            raise ValueError("Trainer: task='rating' needs ratings")
         self.sampler = (
             NegativeSampler(users, items, model.num_items) if task == "ranking" else None
         )
