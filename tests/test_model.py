@@ -58,12 +58,6 @@ def test_reset_parameters(small_rated: Interactions) -> None:
     assert float(model.head.biases.glob) == 3.0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="user/item biases start N(0, 1), not 0: reset_children (gnnrec/_components.py) "
-    "calls _Biases.reset_parameters (zeros) and then the child nn.Embedding.reset_parameters "
-    "(normal init) because module.modules() visits the parent first",
-)
 @pytest.mark.parametrize("head", ["dot_bias", "linear", "bounded_sigmoid"])
 def test_built_models_start_with_zero_user_and_item_biases(head: str) -> None:
     spec = DotHead(bias=True) if head == "dot_bias" else head

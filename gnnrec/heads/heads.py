@@ -22,14 +22,23 @@ def _column(users: Tensor | None) -> Tensor | None:
     return None if users is None else users[:, None]
 
 
+class _ZeroEmbedding(nn.Embedding):
+    """An embedding table that starts (and resets) at zero."""
+
+    def reset_parameters(self) -> None:
+        nn.init.zeros_(self.weight)
+
+
 class _Biases(nn.Module):
     """Optional user, item and global biases :math:`b_u + b_i + \\mu`."""
 
     def __init__(self, num_users: int, num_items: int, init: float) -> None:
         super().__init__()
         self.init = init
-        self.user = nn.Embedding(num_users, 1)
-        self.item = nn.Embedding(num_items, 1)
+        # zero-initialised tables: a module reset that visits the children
+        # (``reset_children``) must not re-draw them from N(0, 1)
+        self.user = _ZeroEmbedding(num_users, 1)
+        self.item = _ZeroEmbedding(num_items, 1)
         self.glob = nn.Parameter(torch.empty(()))
         self.reset_parameters()
 
