@@ -254,6 +254,8 @@ class Recommender(EstimatorParams):
             If training diverged.
         """
         check_instance(train, "train", Interactions, caller="Recommender.fit")
+        for callback in callbacks:
+            check_instance(callback, "callbacks", Callback, caller="Recommender.fit")
         p = self._validated_params(train)
         users, items = IdMap(train.user_ids), IdMap(train.item_ids)
         val = None

@@ -624,6 +624,8 @@ def test_callbacks_see_every_epoch_and_can_stop(small_implicit: Interactions, fa
     stop = StopAtTwo()
     model = Recommender(**{**fast, "epochs": 5}).fit(small_implicit, callbacks=[stop])
     assert stop.epochs == [1, 2] and len(model.history_) == 2 and model.best_epoch_ == 2
+    with pytest.raises(TypeError, match=r"Recommender.fit: callbacks must be a Callback, got builtin_function_or_method"):
+        model.fit(small_implicit, callbacks=[print])  # type: ignore[list-item]
 
 
 # --------------------------------------------------------------------------- argument dialect
