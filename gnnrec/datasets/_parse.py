@@ -178,7 +178,9 @@ def _parse_chunk(chunk: bytes, where: str, first_line: int) -> RatingColumns:
     rating = tokens[first + 2].astype(np.float64)
     if len(dots):
         frac = np.where(has_dot == 1, tokens[first + 3], 0).astype(np.float64)
-        rating += frac / 10.0**frac_digits
+        # the fraction has the sign of the whole field ("-0.5": integer part 0)
+        negative = buf[fields[:, _RATING_COL - 1] + 1] == ord("-")
+        rating += np.where(negative, -1.0, 1.0) * frac / 10.0**frac_digits
     return tokens[first], tokens[first + 1], rating, tokens[first + 3 + has_dot]
 
 
@@ -316,8 +318,10 @@ def _items(ids: list[int], titles: list[str], genres: list[str]) -> dict[str, np
     }
 
 
-def _lines(path: Path, encoding: str) -> list[str]:
-    return [line for line in path.read_text(encoding=encoding).splitlines() if line.strip()]
+def _lines(path: Path, encoding: str) -> list[tuple[int, str]]:
+    """The non-blank lines of a file with their 1-based line numbers."""
+    text = path.read_text(encoding=encoding).splitlines()
+    return [(k + 1, line) for k, line in enumerate(text) if line.strip()]
 
 
 def parse_u_item(path: Path, genre_path: Path | None = None) -> dict[str, np.ndarray]:
@@ -327,14 +331,14 @@ def parse_u_item(path: Path, genre_path: Path | None = None) -> dict[str, np.nda
     """
     names = list(ML100K_GENRES)
     if genre_path is not None and genre_path.exists():
-        pairs = [line.split("|") for line in _lines(genre_path, "latin-1")]
+        pairs = [line.split("|") for _, line in _lines(genre_path, "latin-1")]
         names = [name for name, _ in sorted(pairs, key=lambda p: int(p[1]))]
     ids, titles, genres = [], [], []
-    for k, line in enumerate(_lines(path, "latin-1")):
+    for number, line in _lines(path, "latin-1"):
         fields = line.split("|")
         if len(fields) != 5 + len(names):
             raise ValueError(
-                f"{path}: line {k + 1} has {len(fields)} fields, expected {5 + len(names)}"
+                f"{path}: line {number} has {len(fields)} fields, expected {5 + len(names)}"
             )
         ids.append(int(fields[0]))
         titles.append(fields[1])
@@ -345,10 +349,10 @@ def parse_u_item(path: Path, genre_path: Path | None = None) -> dict[str, np.nda
 def parse_movies_dat(path: Path, encoding: str) -> dict[str, np.ndarray]:
     """Parse ``movies.dat`` (``MovieID::Title::Genres``) of ML-1M or ML-10M."""
     ids, titles, genres = [], [], []
-    for k, line in enumerate(_lines(path, encoding)):
+    for number, line in _lines(path, encoding):
         fields = line.split("::")
         if len(fields) < 3:
-            raise ValueError(f"{path}: line {k + 1} has {len(fields)} fields, expected 3")
+            raise ValueError(f"{path}: line {number} has {len(fields)} fields, expected 3")
         ids.append(int(fields[0]))
         titles.append("::".join(fields[1:-1]))
         genres.append(fields[-1])
@@ -390,10 +394,11 @@ def _users(
 
 def parse_u_user(path: Path) -> dict[str, np.ndarray]:
     """Parse ML-100K ``u.user`` (``id|age|gender|occupation|zip``)."""
-    rows = [line.split("|") for line in _lines(path, "latin-1")]
-    for k, row in enumerate(rows):
+    numbered = _lines(path, "latin-1")
+    rows = [line.split("|") for _, line in numbered]
+    for (number, _), row in zip(numbered, rows, strict=True):
         if len(row) != 5:
-            raise ValueError(f"{path}: line {k + 1} has {len(row)} fields, expected 5")
+            raise ValueError(f"{path}: line {number} has {len(row)} fields, expected 5")
     return _users(
         [int(r[0]) for r in rows], [r[2] for r in rows], [int(r[1]) for r in rows],
         [r[3] for r in rows], [r[4] for r in rows],
@@ -405,14 +410,15 @@ def parse_users_dat(path: Path) -> dict[str, np.ndarray]:
 
     Occupation codes are replaced by their names from the ML-1M README.
     """
-    rows = [line.split("::") for line in _lines(path, "latin-1")]
+    numbered = _lines(path, "latin-1")
+    rows = [line.split("::") for _, line in numbered]
     occupations = []
-    for k, row in enumerate(rows):
+    for (number, _), row in zip(numbered, rows, strict=True):
         if len(row) != 5:
-            raise ValueError(f"{path}: line {k + 1} has {len(row)} fields, expected 5")
+            raise ValueError(f"{path}: line {number} has {len(row)} fields, expected 5")
         code = int(row[3])
         if not 0 <= code < len(ML1M_OCCUPATIONS):
-            raise ValueError(f"{path}: line {k + 1} has an unknown occupation code {code}")
+            raise ValueError(f"{path}: line {number} has an unknown occupation code {code}")
         occupations.append(ML1M_OCCUPATIONS[code])
     return _users(
         [int(r[0]) for r in rows], [r[1] for r in rows], [int(r[2]) for r in rows],

@@ -8,6 +8,7 @@ or a full-ranking metric with the training items masked.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Literal
 
@@ -31,7 +32,8 @@ def check_validation_metric(
     """The validation metric for ``task``: ``metric``, or the task's default, checked.
 
     Rating: ``"rmse"`` (default) or ``"mae"``. Ranking: a label such as
-    ``"ndcg@20"`` (default) with a name from :data:`gnnrec.metrics.RANKING_METRICS`.
+    ``"ndcg@20"`` (default) with a name from :data:`gnnrec.metrics.RANKING_METRICS`
+    and a cutoff written as a plain positive integer (no leading zeros).
 
     Examples
     --------
@@ -43,7 +45,7 @@ def check_validation_metric(
     if task == "rating":
         return check_choice(metric, "validation_metric", ("rmse", "mae"), caller=caller)
     name, _, k = metric.partition("@") if isinstance(metric, str) else ("", "", "")
-    if not (k.isdigit() and int(k) > 0 and name in RANKING_METRICS):
+    if not (re.fullmatch(r"[1-9][0-9]*", k) and name in RANKING_METRICS):
         names = ", ".join(sorted(RANKING_METRICS))
         constraint = f"a ranking label such as 'ndcg@20' with a name from {names}"
         raise argument_error(caller, "validation_metric", constraint, metric)

@@ -155,12 +155,6 @@ def test_csv_header_is_checked(tmp_path: Path) -> None:
         parse.parse_ratings(path, b",", header=True)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="bug: the numpy parser adds the fraction of a negative rating instead of "
-    "subtracting it ('-3.5' is read as -2.5 and '-0.5' as 0.5; pandas reads both right)",
-)
 @pytest.mark.parametrize(("text", "rating"), [(b"-3.5", -3.5), (b"-0.5", -0.5)])
 def test_negative_half_star_rating_keeps_its_sign(
     tmp_path: Path, text: bytes, rating: float
@@ -278,12 +272,6 @@ def test_parse_users_dat_errors(tmp_path: Path, text: bytes, message: str) -> No
         parse.parse_users_dat(path)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="bug: the items/users parsers drop blank lines before counting, so an error after "
-    "a blank line names the line before the bad one",
-)
 @pytest.mark.parametrize(
     ("parser", "text", "fields"),
     [

@@ -75,12 +75,6 @@ def test_ranking_labels_are_refused(metric: Any, shown: str) -> None:
         check_validation_metric(metric, "ranking", caller="Recommender.fit")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="bug: the cutoff is checked with str.isdigit, which accepts '²'; int('²') then "
-    "raises its own ValueError instead of the argument error",
-)
 def test_superscript_cutoff_is_refused_with_the_argument_error() -> None:
     message = f"fit: validation_metric must be {RANKING_LABEL}, got 'ndcg@²'"
     with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
@@ -166,13 +160,6 @@ def test_ranking_validator_masks_the_training_items(small: Any) -> None:
     }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=KeyError,
-    reason="bug: check_validation_metric accepts non-canonical cutoffs ('ndcg@020', "
-    "'ndcg@٣'), but FullRankingEvaluator labels its results 'ndcg@20' and 'ndcg@3', so the "
-    "validator's lookup raises KeyError (Recommender.fit: at the end of the first epoch)",
-)
 @pytest.mark.parametrize("label", ["ndcg@020", "ndcg@٣"])
 def test_every_accepted_label_can_be_measured(small: Any, label: str) -> None:
     try:
