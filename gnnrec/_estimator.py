@@ -3,6 +3,10 @@
 Parameters are discovered from the signature of ``__init__`` (keyword-only,
 no ``**kwargs``), which is what makes :meth:`get_params`, :meth:`set_params`
 (also nested, ``head__max_rating``) and :func:`sklearn.base.clone` work.
+``__sklearn_is_fitted__`` and ``__sklearn_tags__`` make
+:func:`sklearn.utils.validation.check_is_fitted` and the model-selection tools
+(``GridSearchCV``, see :mod:`gnnrec.model_selection`) work; scikit-learn is
+imported only inside ``__sklearn_tags__``, which only scikit-learn calls.
 """
 
 from __future__ import annotations
@@ -20,7 +24,8 @@ class NotFittedError(RuntimeError, AttributeError):
 
 
 class EstimatorParams:
-    """Mixin: ``get_params``, ``set_params``, a short ``repr`` and the fitted check."""
+    """Mixin: ``get_params``, ``set_params``, a short ``repr``, the fitted check and the
+    scikit-learn hooks ``__sklearn_is_fitted__`` and ``__sklearn_tags__``."""
 
     @classmethod
     def _param_names(cls) -> list[str]:
@@ -76,6 +81,25 @@ class EstimatorParams:
             if v is not defaults[k] and not (isinstance(v, (int, float, str)) and v == defaults[k])
         ]
         return f"{type(self).__name__}({', '.join(changed)})"
+
+    # ------------------------------------------------------------------ scikit-learn hooks
+    def __sklearn_is_fitted__(self) -> bool:
+        """Whether ``fit`` has run: a public attribute ending in ``_`` exists.
+
+        Used by :func:`sklearn.utils.validation.check_is_fitted`.
+        """
+        return any(k.endswith("_") and not k.startswith("_") for k in vars(self))
+
+    def __sklearn_tags__(self) -> Any:
+        """The estimator tags of scikit-learn >= 1.6 (imported only when asked for).
+
+        No target (``y`` is not used), no 2-D array input (the data is an
+        :class:`~gnnrec.Interactions`), and a fit is needed before use.
+        """
+        from sklearn.utils import InputTags, Tags, TargetTags
+
+        return Tags(estimator_type=None, target_tags=TargetTags(required=False),
+                    input_tags=InputTags(two_d_array=False), requires_fit=True)
 
     def _check_fitted(self, attribute: str = "model_") -> None:
         if not hasattr(self, attribute):

@@ -507,6 +507,38 @@ class Recommender(EstimatorParams):
             result.update(rating_metrics(known.ratings, pred, min_rating=lo, max_rating=hi))
         return result
 
+    def score(self, test: Interactions, y: Any = None) -> float:
+        """The validation metric on ``test``, higher is better (scikit-learn's ``score``).
+
+        The metric is ``validation_metric``, the one ``fit`` early-stops on,
+        measured as :meth:`evaluate` measures it: ``ndcg@20`` by default for
+        the ranking task; for the rating task **minus** the RMSE (default) or
+        MAE, so that higher is better, as scikit-learn's
+        ``neg_root_mean_squared_error`` scorer. This is what
+        ``GridSearchCV`` and the other tools of :mod:`gnnrec.model_selection`
+        maximise.
+
+        Parameters
+        ----------
+        test : Interactions
+            Held-out interactions (with ratings for the rating task).
+        y : None
+            Ignored; there for scikit-learn.
+
+        Returns
+        -------
+        float
+        """
+        self._check_fitted()
+        c = "Recommender.score"
+        check_instance(test, "test", Interactions, caller=c)
+        metric = check_validation_metric(self.validation_metric, self.task_, caller=c)
+        if metric in ("rmse", "mae"):
+            if test.ratings is None:
+                raise ValueError(f"{c}: test must have ratings to measure {metric}")
+            return -float(self.evaluate(test, k=1)[metric])
+        return float(self.evaluate(test, k=int(metric.partition("@")[2]))[metric])
+
     # ------------------------------------------------------------------ persistence
     def save(self, path: str | os.PathLike[str]) -> None:
         """Save the fitted model to one file (no pickle; see :mod:`gnnrec.persistence`).

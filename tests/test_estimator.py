@@ -147,3 +147,36 @@ def test_not_fitted_error() -> None:
             Toy().predict()
     with pytest.raises(NotFittedError, match="this Recommender is not fitted yet"):
         Recommender().recommend(0)
+
+
+# --------------------------------------------------------------------------- scikit-learn hooks
+def test_sklearn_is_fitted_follows_the_public_fitted_attributes() -> None:
+    toy = Toy()
+    assert toy.__sklearn_is_fitted__() is False
+    toy._cache = 1  # private attributes do not count
+    assert toy.__sklearn_is_fitted__() is False
+    assert toy.fit().__sklearn_is_fitted__() is True
+    check_is_fitted = pytest.importorskip("sklearn.utils.validation").check_is_fitted
+    with pytest.raises(AttributeError, match="This Toy instance is not fitted yet"):
+        check_is_fitted(Toy())  # sklearn's NotFittedError is an AttributeError too
+    check_is_fitted(Toy().fit())
+
+
+def test_sklearn_tags_of_the_mixin() -> None:
+    utils = pytest.importorskip("sklearn.utils")
+    if not hasattr(utils, "get_tags"):
+        pytest.skip("estimator tags are scikit-learn >= 1.6")
+    tags = utils.get_tags(Toy())
+    assert tags.requires_fit and not tags.target_tags.required
+    assert tags.estimator_type is None and not tags.input_tags.two_d_array
+
+
+def test_importing_gnnrec_does_not_import_sklearn() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys, gnnrec, gnnrec.model_selection; "
+            "gnnrec.Recommender().get_params(); gnnrec.Recommender().__sklearn_is_fitted__(); "
+            "print(any(m == 'sklearn' or m.startswith('sklearn.') for m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

@@ -543,6 +543,40 @@ class Interactions:
     def __len__(self) -> int:
         return len(self._users)
 
+    @property
+    def shape(self) -> tuple[int]:
+        """``(len(self),)``: the rows, as for a 1-D array of records.
+
+        With :meth:`__getitem__` this makes an ``Interactions`` row-indexable
+        like a numpy array, which is what scikit-learn's model selection needs
+        (see :mod:`gnnrec.model_selection`). The users × items matrix has shape
+        ``(n_users, n_items)`` (:meth:`to_csr`).
+        """
+        return (len(self._users),)
+
+    def __getitem__(self, rows: Any) -> Interactions:
+        """``data[rows]``: the rows picked by a slice, an index array or a boolean mask.
+
+        The same as :meth:`subset` (the id maps are kept); ``data[rows, ...]``
+        is accepted too, as numpy does. A single integer is refused: write
+        ``data[[i]]`` for one row.
+        """
+        if isinstance(rows, tuple) and len(rows) == 2 and rows[1] is Ellipsis:
+            rows = rows[0]
+        if isinstance(rows, slice):
+            return self.subset(np.arange(len(self))[rows])
+        if isinstance(rows, (int, np.integer)) and not isinstance(rows, (bool, np.bool_)):
+            raise TypeError(
+                f"Interactions[...]: rows must be a slice, an index array or a boolean mask, "
+                f"got the integer {rows!r}; write data[[{rows!r}]] for one row"
+            )
+        rows = np.asarray(rows)
+        if rows.size == 0 and rows.dtype.kind == "f":  # an empty list: no rows
+            rows = rows.astype(np.int64)
+        return self.subset(rows)
+
+    __iter__ = None  # rows are not iterated one by one (no fallback to __getitem__)
+
     def __repr__(self) -> str:
         extras = [
             c
