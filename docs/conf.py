@@ -4,8 +4,9 @@ Build with (warnings are errors)::
 
     sphinx-build -W --keep-going -b html docs docs/_build/html
 
-The build works offline. Intersphinx inventories are only used when they can
-be reached: ``GNNREC_DOCS_INTERSPHINX=auto`` (the default) probes each one
+The build works offline, and so does the site it makes: MathJax is bundled
+(see *Math* below). Intersphinx inventories are only used when they can be
+reached: ``GNNREC_DOCS_INTERSPHINX=auto`` (the default) probes each one
 with a short timeout and drops the unreachable ones, ``=1`` uses all of them
 (a failed fetch then fails the build), ``=0`` uses none.
 """
@@ -13,11 +14,14 @@ with a short timeout and drops the unreachable ones, ``=1`` uses all of them
 from __future__ import annotations
 
 import concurrent.futures
+import importlib.metadata
 import os
 import re
+import shutil
 import sys
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 DOCS = Path(__file__).resolve().parent
 ROOT = DOCS.parent
@@ -88,6 +92,7 @@ _INVENTORIES = {
     "python": "https://docs.python.org/3",
     "numpy": "https://numpy.org/doc/stable",
     "scipy": "https://docs.scipy.org/doc/scipy",
+    "sklearn": "https://scikit-learn.org/stable",
     "torch": "https://docs.pytorch.org/docs/stable",
     "torch_geometric": "https://pytorch-geometric.readthedocs.io/en/latest",
 }
@@ -197,6 +202,54 @@ def _benchmark_include() -> str:
 
 
 _write_if_changed(_GENERATED / "benchmark_results.inc", _benchmark_include())
+
+# -- Math: MathJax bundled with the site, never loaded from a CDN ------------------
+# sphinx.ext.mathjax loads MathJax from a CDN by default, so a site opened
+# offline shows raw LaTeX. The docs extra installs django-static-mathjax, a
+# dependency-free wheel that ships the MathJax 3 distribution (Apache-2.0); its
+# single-file SVG build (every TeX extension included, no font files) is copied
+# with MathJax's licence into _static/mathjax/ of each HTML build.
+# tests/test_docs_math.py opens the built Heads page in headless Chromium.
+_MATHJAX_DIST = "django-static-mathjax"
+_MATHJAX_DIR = "mathjax/static/mathjax"  # inside the installed distribution
+_MATHJAX_FILES = {"es5/tex-svg-full.js": "tex-svg-full.js", "LICENSE": "LICENSE"}
+mathjax_path = "mathjax/tex-svg-full.js"  # relative: under _static/ of the build
+
+
+def _mathjax_sources() -> dict[str, Path]:
+    """The bundled MathJax files by their name under _static/mathjax/."""
+    try:
+        dist = importlib.metadata.distribution(_MATHJAX_DIST)
+    except importlib.metadata.PackageNotFoundError:
+        dist = None
+    found = {}
+    for source, name in _MATHJAX_FILES.items():
+        path = None if dist is None else Path(str(dist.locate_file(f"{_MATHJAX_DIR}/{source}")))
+        if path is None or not path.is_file():
+            raise RuntimeError(
+                f"docs/conf.py: the math of the docs is rendered by the MathJax that the "
+                f"{_MATHJAX_DIST} package ships, and its {source} was not found; install the "
+                "docs extra: pip install -e '.[docs]'"
+            )
+        found[name] = path
+    return found
+
+
+_MATHJAX_SOURCES = _mathjax_sources()
+
+
+def _copy_mathjax(app: Any) -> None:
+    if getattr(app.builder, "format", None) != "html":
+        return
+    target = Path(app.outdir) / "_static" / "mathjax"
+    target.mkdir(parents=True, exist_ok=True)
+    for name, source in _MATHJAX_SOURCES.items():
+        shutil.copyfile(source, target / name)
+
+
+def setup(app: Any) -> None:
+    app.connect("builder-inited", _copy_mathjax)
+
 
 # -- HTML ----------------------------------------------------------------------
 html_theme = "furo"
