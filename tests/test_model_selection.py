@@ -253,12 +253,18 @@ def test_randomized_search_on_ratings_maximises_minus_rmse(small_rated: Interact
     assert search.best_score_ == scores.max()
 
 
-def test_cross_validate_with_the_splitter(small_implicit: Interactions) -> None:
-    out = cross_validate(Recommender(**TINY, learning_rate=0.05), small_implicit,
-                         cv=InteractionSplitter(n_splits=2, random_state=0),
-                         error_score="raise")
+def test_cross_validate_with_the_splitter_and_callable_scorers(
+    small_implicit: Interactions,
+) -> None:
+    model, cv = Recommender(**TINY, learning_rate=0.05), InteractionSplitter(2, random_state=0)
+    out = cross_validate(model, small_implicit, cv=cv, error_score="raise")
     assert out["test_score"].shape == (2,)
     assert ((out["test_score"] > 0) & (out["test_score"] <= 1)).all()
+    scoring = {"ndcg": lambda m, test, y=None: m.score(test),
+               "recall": lambda m, test, y=None: m.evaluate(test, k=10)["recall@10"]}
+    named = cross_validate(model, small_implicit, cv=cv, scoring=scoring, error_score="raise")
+    np.testing.assert_allclose(named["test_ndcg"], out["test_score"])  # the same folds and fits
+    assert ((named["test_recall"] > 0) & (named["test_recall"] <= 1)).all()
 
 
 @pytest.mark.slow
