@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import inspect
 import json
+import math
 import re
 import time
 from dataclasses import dataclass
@@ -83,9 +84,14 @@ class Param:
         if ok and self.maximum is not None:
             ok = value < self.maximum
         if ok and self.kind == "float":
-            ok = float("-inf") < value < float("inf")
+            try:
+                ok = math.isfinite(value)
+            except OverflowError:  # an integer beyond the float range
+                ok = False
         if not ok:
-            raise ValueError(f"must be {self.constraint()}, got {value!r}")
+            shown = repr(value)
+            shown = shown if len(shown) <= 80 else shown[:77] + "..."
+            raise ValueError(f"must be {self.constraint()}, got {shown}")
         return float(value) if self.kind == "float" else value
 
     def parse(self, text: str) -> Any:

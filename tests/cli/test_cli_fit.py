@@ -78,6 +78,7 @@ def test_config_file_and_options_over_it(files: Files, tmp_path: Path) -> None:
     ({"epochs": "2"}, "epochs must be an integer >= 1, got '2'"),
     ({"epochs": True}, "epochs must be an integer >= 1, got True"),
     ({"learning_rate": 0}, "learning_rate must be a number > 0.0, got 0"),
+    ({"weight_decay": 10**400}, "weight_decay must be a number >= 0.0, got 1000000"),
     ({"task": "regression"}, "task must be one of 'auto', 'rating', 'ranking', got 'regression'"),
     ({"validation_fraction": 1}, "validation_fraction must be a number in (0.0, 1.0), got 1"),
     ({"seed": 1, "random_state": 2}, "'random_state' repeats a setting given by another key"),
