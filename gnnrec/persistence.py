@@ -214,7 +214,10 @@ def read(path: str | os.PathLike[str]) -> dict[str, Any]:
             f"{name!r} is not a readable gnnrec model file (truncated or corrupt?): {err}"
         ) from None
     except Exception as err:  # e.g. UnpicklingError for foreign pickles
-        raise ValueError(f"{name!r} is not a gnnrec model file: {err}") from None
+        raise ValueError(
+            f"{name!r} is not a gnnrec model file (torch could not read it: "
+            f"{type(err).__name__})"
+        ) from None
     if not isinstance(payload, Mapping) or payload.get("format") != FORMAT:
         raise ValueError(f"{name!r} is not a gnnrec model file")
     version = payload.get("format_version")

@@ -111,6 +111,10 @@ class IdMap:
         found, pos = self._find(query)
         if unknown == "raise" and not found.all():
             bad = query[~found]
+            seen: dict[Any, None] = {}  # each unknown id once, in the order given
+            for value in bad:
+                seen.setdefault(value.item() if hasattr(value, "item") else value, None)
+            bad = np.array(list(seen), dtype=object)
             shown = ", ".join(repr(v.item() if hasattr(v, "item") else v) for v in bad[:10])
             more = f" (and {len(bad) - 10} more)" if len(bad) > 10 else ""
             raise KeyError(f"unknown {what}(s): {shown}{more}")
