@@ -47,8 +47,10 @@ class Head(Configurable):
 
     Subclasses implement :meth:`forward` for pairs and may override
     :meth:`score_all` with a faster all-items version (the default evaluates
-    :meth:`forward` on every pair in chunks), and :meth:`rating_loss` with a
-    loss suited to their outputs (the default is the squared error).
+    :meth:`forward` on every pair in chunks), :meth:`rating_loss` with a
+    loss suited to their outputs (the default is the squared error), and
+    :meth:`serving_vectors` when their score is an inner product (the
+    default raises, so such a head is served by exact ranking only).
 
     Parameters
     ----------
@@ -173,6 +175,68 @@ class Head(Configurable):
                 ).view(b, n_i)
             )
         return torch.cat(rows) if rows else user_emb.new_empty((0, n_i))
+
+    def serving_vectors(
+        self, user_emb: Tensor, item_emb: Tensor, users: Tensor | None, items: Tensor
+    ) -> tuple[Tensor, Tensor]:
+        r"""User and item vectors whose inner products rank items as this head does.
+
+        For a head whose score is an inner product plus biases, returns
+        ``(U, V)`` with ``U @ V.T`` equal to :meth:`score_all` up to float
+        rounding (the biases are folded into extra dimensions); a head that
+        applies a monotone map to such a score (:class:`BoundedSigmoidHead`)
+        returns the vectors of the score before the map, which rank the items
+        identically. These vectors serve a model from any inner-product
+        search (see :mod:`gnnrec.serving`).
+
+        Parameters
+        ----------
+        user_emb : torch.Tensor
+            Shape ``(b, in_channels)``: the encoder's final user embeddings.
+        item_emb : torch.Tensor
+            Shape ``(n, in_channels)``: the encoder's final item embeddings.
+        users : torch.Tensor or None
+            User indices, shape ``(b,)``, for per-user parameters; ``None``
+            for users without them (folded-in users).
+        items : torch.Tensor
+            Item indices, shape ``(n,)``. Either side may have no rows.
+
+        Returns
+        -------
+        U : torch.Tensor, shape (b, d)
+        V : torch.Tensor, shape (n, d)
+
+        Raises
+        ------
+        NotImplementedError
+            For a head whose score is not an inner product of a user vector
+            and an item vector (:class:`MLPHead`), and for a head that does
+            not implement this method (custom heads, by default).
+        """
+        raise NotImplementedError(
+            f"{type(self).__name__} does not provide serving vectors: gnnrec cannot know "
+            "that its score is an inner product of a user vector and an item vector; "
+            "implement serving_vectors() to serve it by inner product, or rank with "
+            "Recommender.recommend (exact)"
+        )
+
+    def _check_serving_hook(self, owner: type) -> None:
+        """Refuse inherited serving vectors that a subclass's own scoring invalidates.
+
+        ``owner`` is the class whose :meth:`serving_vectors` is running. A
+        subclass that overrides :meth:`forward` or :meth:`score_all` without
+        also overriding :meth:`serving_vectors` scores differently from the
+        vectors it would inherit.
+        """
+        cls = type(self)
+        for name in ("forward", "score_all"):
+            definer = next(c for c in cls.__mro__ if name in vars(c))
+            if definer is not owner and issubclass(definer, owner):
+                raise NotImplementedError(
+                    f"{cls.__name__} overrides {name}() but inherits serving_vectors() from "
+                    f"{owner.__name__}, whose vectors need not reproduce its scores; "
+                    f"implement {cls.__name__}.serving_vectors()"
+                )
 
     def rating_loss(self, pred: Tensor, target: Tensor) -> Tensor:
         """The training loss of the rating task: :func:`~gnnrec.losses.mse_loss`.

@@ -81,6 +81,21 @@ class _BiasedHead(Head):
     def bias_init(self) -> float:
         return self.target_mean or 0.0
 
+    def _fold_biases(
+        self, user_vec: Tensor, item_vec: Tensor, users: Tensor | None, items: Tensor
+    ) -> tuple[Tensor, Tensor]:
+        """``[u, b_u + mu, 1]`` and ``[v, 1, b_i]``: the biases as two extra dimensions."""
+        if self.biases is None:
+            return user_vec, item_vec
+        b = self.biases
+        glob = b.glob.to(user_vec.dtype)
+        b_u = glob.expand(user_vec.shape[0]) if users is None else b.user(users).squeeze(-1) + glob
+        b_i = b.item(items).squeeze(-1).to(item_vec.dtype)
+        return (
+            torch.cat([user_vec, b_u[:, None], torch.ones_like(b_u)[:, None]], dim=1),
+            torch.cat([item_vec, torch.ones_like(b_i)[:, None], b_i[:, None]], dim=1),
+        )
+
 
 @register_head("dot")
 class DotHead(_BiasedHead):
@@ -94,6 +109,11 @@ class DotHead(_BiasedHead):
     bias : bool, default False
         Add learned user, item and global biases (the global one starts at the
         mean training rating).
+
+    Notes
+    -----
+    Servable by inner product (:meth:`serving_vectors`):
+    :math:`[e_u, b_u + \mu, 1]^\top [e_i, 1, b_i]` is the score.
     """
 
     def forward(
@@ -114,6 +134,13 @@ class DotHead(_BiasedHead):
         out = user_emb @ item_emb.T
         return out if self.biases is None else out + self.biases.pairs(_column(users), items[None, :])
 
+    def serving_vectors(
+        self, user_emb: Tensor, item_emb: Tensor, users: Tensor | None, items: Tensor
+    ) -> tuple[Tensor, Tensor]:
+        """``[e_u, b_u + mu, 1]`` and ``[e_i, 1, b_i]`` (just ``e_u``, ``e_i`` without biases)."""
+        self._check_serving_hook(DotHead)
+        return self._fold_biases(user_emb, item_emb, users, items)
+
 
 @register_head("linear")
 class LinearHead(_BiasedHead):
@@ -123,7 +150,9 @@ class LinearHead(_BiasedHead):
         s(u, i) = w^\top (e_u \odot e_i) + b \; [+\, b_u + b_i]
 
     Nothing keeps a rating prediction inside the rating range: this is the
-    unstable baseline that :class:`BoundedSigmoidHead` fixes.
+    unstable baseline that :class:`BoundedSigmoidHead` fixes. Servable by
+    inner product (:meth:`serving_vectors`): the score is
+    :math:`[w \odot e_u, b_u + b, 1]^\top [e_i, 1, b_i]`.
 
     Parameters
     ----------
@@ -167,6 +196,13 @@ class LinearHead(_BiasedHead):
         out = (user_emb * self.weight) @ item_emb.T
         return out if self.biases is None else out + self.biases.pairs(_column(users), items[None, :])
 
+    def serving_vectors(
+        self, user_emb: Tensor, item_emb: Tensor, users: Tensor | None, items: Tensor
+    ) -> tuple[Tensor, Tensor]:
+        """``[w * e_u, b_u + b, 1]`` and ``[e_i, 1, b_i]`` (``w * e_u``, ``e_i`` without biases)."""
+        self._check_serving_hook(LinearHead)
+        return self._fold_biases(user_emb * self.weight, item_emb, users, items)
+
 
 @register_head("mlp")
 class MLPHead(_BiasedHead):
@@ -186,6 +222,12 @@ class MLPHead(_BiasedHead):
         Dropout between the linear layers, in ``[0, 1)``.
     bias : bool, default False
         Add learned user, item and global biases.
+
+    Notes
+    -----
+    Not servable by inner product: the score is a non-linear function of the
+    pair, so no user and item vectors reproduce it (:meth:`serving_vectors`
+    raises); rank it exactly with :meth:`gnnrec.Recommender.recommend`.
     """
 
     def __init__(
@@ -226,6 +268,18 @@ class MLPHead(_BiasedHead):
         out = self.mlp(h).squeeze(-1)
         return out if self.biases is None else out + self.biases.pairs(users, items)
 
+    def serving_vectors(
+        self, user_emb: Tensor, item_emb: Tensor, users: Tensor | None, items: Tensor
+    ) -> tuple[Tensor, Tensor]:
+        """Always raises :class:`NotImplementedError`: an MLP of the pair is no inner product."""
+        raise NotImplementedError(
+            f"{type(self).__name__} cannot be served by inner product: its score is a "
+            "multi-layer perceptron of the pair [e_u, e_i, e_u * e_i], not an inner product "
+            "of a user vector and an item vector, so no vectors reproduce its ranking; rank "
+            "with Recommender.recommend (exact), or use head='dot' or 'linear' to serve by "
+            "inner product"
+        )
+
 
 @register_head("bounded_sigmoid")
 class BoundedSigmoidHead(Head):
@@ -237,6 +291,11 @@ class BoundedSigmoidHead(Head):
     so a prediction can never leave :math:`[r_{\min}, r_{\max}]`. This is the
     fix for the instability of unbounded rating regression with GAT
     encoders (predictions drifting far outside 1..5).
+
+    The sigmoid is increasing, so the inner head's score ranks items as the
+    rating does: :meth:`serving_vectors` returns the inner head's vectors
+    (when it has them), whose inner product is :math:`s(u, i)`, the logit;
+    the rating is :math:`r_{\min} + (r_{\max} - r_{\min})\,\sigma(s)`.
 
     Parameters
     ----------
@@ -431,3 +490,26 @@ class BoundedSigmoidHead(Head):
         self, user_emb: Tensor, item_emb: Tensor, users: Tensor | None, items: Tensor
     ) -> Tensor:
         return self._squash(self.scorer.score_all(user_emb, item_emb, users, items))
+
+    def serving_vectors(
+        self, user_emb: Tensor, item_emb: Tensor, users: Tensor | None, items: Tensor
+    ) -> tuple[Tensor, Tensor]:
+        """The inner head's vectors: their inner product is the logit :math:`s(u, i)`.
+
+        The ranking is that of the ratings (the sigmoid is increasing), except
+        that ratings which round to the same float (a saturated sigmoid) tie
+        where the logits still differ.
+
+        Raises
+        ------
+        NotImplementedError
+            If the inner head has no serving vectors (``base="mlp"``).
+        """
+        self._check_serving_hook(BoundedSigmoidHead)
+        try:
+            return self.scorer.serving_vectors(user_emb, item_emb, users, items)
+        except NotImplementedError as err:
+            raise NotImplementedError(
+                f"{type(self).__name__}(base={type(self.scorer).__name__}) cannot be served by "
+                f"inner product, because its inner head cannot: {err}"
+            ) from None
