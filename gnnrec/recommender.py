@@ -19,7 +19,7 @@ import scipy.sparse as sp
 import torch
 from torch import nn
 
-from gnnrec import persistence
+from gnnrec import persistence, serving
 from gnnrec._estimator import EstimatorParams, NotFittedError
 from gnnrec._validation import (
     check_bool,
@@ -342,6 +342,7 @@ class Recommender(EstimatorParams):
         items: Any = None,
         batch_size: int = 1024,
         unknown: Unknown = "raise",
+        index: serving.AnnIndex | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Top-``k`` items for each user, best first.
 
@@ -360,6 +361,11 @@ class Recommender(EstimatorParams):
         unknown : {"raise", "ignore"}, default "raise"
             Unknown user ids: a :class:`KeyError`, or an empty list (all
             padding). Unknown ids in ``items``: an error, or left out.
+        index : gnnrec.serving.AnnIndex, optional
+            Rank approximately through this index, built from this model
+            (:meth:`gnnrec.serving.AnnIndex.build`); ``exclude_seen`` still
+            holds and the scores are still the model's (see
+            :func:`gnnrec.serving.index_top_k`). Not with ``items``.
 
         Returns
         -------
@@ -377,12 +383,54 @@ class Recommender(EstimatorParams):
         unknown = check_unknown(unknown, caller=c)  # type: ignore[assignment]
         single = np.ndim(users) == 0
         u = self._users.index(users, unknown=unknown, kind="user")
-        ids, scores = self._scorer.top_k(
-            u, k, exclude=self._seen[np.maximum(u, 0)] if exclude_seen else None,
-            candidates=self._candidates(items, unknown), batch_size=batch_size,
-        )
+        exclude = self._seen[np.maximum(u, 0)] if exclude_seen else None
+        candidates = self._candidates(items, unknown)
+        if index is not None:  # approximate: gnnrec.serving
+            ids, scores = serving.index_top_k(self, index, u, k, exclude=exclude,
+                                              candidates=candidates, batch_size=batch_size)
+        else:
+            ids, scores = self._scorer.top_k(u, k, exclude=exclude, candidates=candidates,
+                                             batch_size=batch_size)
         item_ids = self._items.ids_of(ids)
         return (item_ids[0], scores[0]) if single else (item_ids, scores)
+
+    def embeddings(self) -> tuple[np.ndarray, np.ndarray]:
+        """Final user and item vectors whose inner products rank items as the model does.
+
+        ``user_vectors[u] @ item_vectors[i]`` is the model's score of the
+        pair for the heads ``"dot"`` and ``"linear"`` (their biases folded
+        into two extra columns: ``[e_u, b_u + mu, 1]`` and ``[e_i, 1, b_i]``),
+        up to float rounding, so the top-k of the inner products is
+        :meth:`recommend`'s with ``exclude_seen=False`` (only scores within
+        float rounding of each other may swap). For
+        :class:`~gnnrec.heads.BoundedSigmoidHead` the inner product is the
+        logit ``s``: the ranking is the same (the sigmoid is increasing) and
+        the rating is ``min + (max - min) * sigmoid(s)`` over
+        ``output_range``. See :mod:`gnnrec.serving` for an index over them.
+
+        Returns
+        -------
+        user_vectors : numpy.ndarray of float32, shape (n_users_, d)
+            Row ``j`` belongs to ``user_ids_[j]``.
+        item_vectors : numpy.ndarray of float32, shape (n_items_, d)
+            Row ``j`` belongs to ``item_ids_[j]``.
+
+        Raises
+        ------
+        NotFittedError
+        NotImplementedError
+            For a head whose score is not an inner product
+            (:class:`~gnnrec.heads.MLPHead`, a bounded head over it, or a custom
+            head without :meth:`~gnnrec.heads.Head.serving_vectors`); the
+            message names the head and why.
+        """
+        self._check_fitted()
+        s = self._scorer
+        with torch.no_grad():
+            u, v = self.model_.head.serving_vectors(
+                s.user_emb, s.item_emb, torch.arange(self.n_users_, device=s.device),
+                torch.arange(self.n_items_, device=s.device))
+        return u.float().cpu().numpy(), v.float().cpu().numpy()
 
     def recommend_from_items(
         self,
