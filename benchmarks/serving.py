@@ -371,8 +371,8 @@ def main(argv: list[str] | None = None) -> int:
         parts[f"generated {args.n_items:,}"] = generated_part(args, rng, items, users)
     stress = stress_part(args, rng, items.shape[1]) if args.stress_items else None
     env = environment("cpu")
-    env["command"] = "python -m benchmarks.serving " + shlex.join(
-        argv if argv is not None else sys.argv[1:])
+    env["command"] = " ".join(["python -m benchmarks.serving",
+                               shlex.join(argv if argv is not None else sys.argv[1:])]).strip()
     result = {
         "command": env["command"], "k": args.k, "exact_batch": args.exact_batch,
         "build_threads": args.build_threads, "faiss": faiss.__version__,
