@@ -293,6 +293,26 @@ def test_index_pads_like_exact_ranking_and_handles_unknown_users() -> None:
 
 
 @needs_faiss
+def test_users_the_index_finds_too_little_for_are_ranked_exactly(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    model = fitted("lightgcn", "dot")
+    index = AnnIndex.build(model)
+    found = AnnIndex._labels
+
+    def half(self: AnnIndex, queries: np.ndarray, k: int, ef: int) -> np.ndarray:
+        labels = found(self, queries, k, ef)
+        labels[::2, k // 2 :] = -1  # every other user: only half of what was asked
+        return labels
+
+    monkeypatch.setattr(AnnIndex, "_labels", half)
+    ids, scores = model.recommend(model.user_ids_, k=5, index=index)
+    exact_ids, exact_scores = model.recommend(model.user_ids_, k=5)
+    np.testing.assert_array_equal(ids[::2], exact_ids[::2])  # the exact fallback
+    np.testing.assert_allclose(scores[::2], exact_scores[::2], rtol=1e-6)
+    assert recall(ids[1::2], exact_ids[1::2]) >= 0.95
+
+
+@needs_faiss
 def test_recommend_argument_errors_with_an_index() -> None:
     model = fitted("lightgcn", "dot")
     index = AnnIndex.build(model)
