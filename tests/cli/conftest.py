@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from cli_helpers import FAST, Files, write_table
 
 from gnnrec.cli import main
 from gnnrec.data import user_ratio_split
 from gnnrec.datasets import make_ratings
+from tests.cli.cli_helpers import FAST, Files, write_table
 
 
 @pytest.fixture(scope="session")

@@ -6,10 +6,10 @@ import re
 from pathlib import Path
 
 import pytest
-from cli_helpers import one_error_line
 
 from gnnrec import Recommender
 from gnnrec.cli import main
+from tests.cli.cli_helpers import one_error_line
 
 
 def test_synthetic_demo_runs_offline(capsys: pytest.CaptureFixture[str],

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from cli_helpers import FAST, Files, one_error_line, write_table
 
 from gnnrec import Interactions, Recommender
 from gnnrec.cli import main
 from gnnrec.evaluation import rated_items_from_predictions
+from tests.cli.cli_helpers import FAST, Files, one_error_line, write_table
 
 
 def evaluate(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:

@@ -10,12 +10,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from cli_helpers import FAST, Files, ml100k
-from cli_helpers import one_error_line as _one_line
 
 from gnnrec import Interactions, Recommender
 from gnnrec.cli import main
 from gnnrec.cli._fit import PARAMS
+from tests.cli.cli_helpers import FAST, Files, ml100k
+from tests.cli.cli_helpers import one_error_line as _one_line
 
 
 def fit(*argv: str) -> int:

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from cli_helpers import FAST, Files, one_error_line
 
 from gnnrec import Recommender
 from gnnrec.cli import main
+from tests.cli.cli_helpers import FAST, Files, one_error_line
 
 
 def recommend(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
