@@ -60,7 +60,10 @@ class Recommender(EstimatorParams):
     Learned id embeddings of users and items are propagated over the
     user–item graph by an *encoder* and turned into a score or a rating by a
     *head*. ``fit`` trains, ``predict`` scores pairs, ``recommend`` ranks,
-    ``recommend_from_items`` folds in new users, ``evaluate`` measures.
+    ``recommend_from_items`` folds in new users, ``evaluate`` measures,
+    ``score`` gives scikit-learn's model selection one number (see
+    :mod:`gnnrec.model_selection`), ``embeddings`` exports vectors for serving
+    (see :mod:`gnnrec.serving`), ``save``/``load`` keep it in one file.
 
     Parameters
     ----------
