@@ -383,8 +383,8 @@ class EASE(_ItemScorer):
 
     The item × item matrix is dense: ``fit`` refuses, before allocating
     anything, a catalogue whose solve needs more than ``max_memory``
-    (about ``20 × n_items²`` bytes: the float64 Gram matrix, its inverse
-    and the float32 weights). Use :class:`ItemKNN` for such catalogues.
+    (``16 × n_items²`` bytes: the float64 Gram matrix and its inverse,
+    factorised and solved in place). Use :class:`ItemKNN` for such catalogues.
 
     Parameters
     ----------
@@ -421,8 +421,8 @@ class EASE(_ItemScorer):
 
     @staticmethod
     def memory_needed(n_items: int) -> int:
-        """Bytes ``fit`` needs for ``n_items`` items: 20 × n_items² (two float64 and one float32 matrix)."""
-        return 20 * int(n_items) ** 2
+        """Bytes ``fit`` needs for ``n_items`` items: 16 × n_items² (two float64 matrices)."""
+        return 16 * int(n_items) ** 2
 
     def _fit_items(self, x: sp.csr_matrix) -> None:
         n = x.shape[1]
@@ -430,20 +430,21 @@ class EASE(_ItemScorer):
         if self.max_memory is not None and need > self.max_memory:
             raise ValueError(
                 f"EASE.fit: the item × item matrix of {n:,} items needs {8 * n * n / 1e9:.1f} GB "
-                f"({need / 1e9:.1f} GB with its inverse and the float32 weights), above "
+                f"({need / 1e9:.1f} GB in all with its inverse), above "
                 f"max_memory={self.max_memory / 1e9:.1f} GB; raise max_memory if the machine "
                 "has it, or use ItemKNN, whose similarity matrix is sparse"
             )
         x64 = x.astype(np.float64)
-        gram = (x64.T @ x64).toarray()
+        gram = (x64.T @ x64).toarray(order="F")  # Fortran order: LAPACK works in place
         gram[np.diag_indices(n)] += float(self.l2)
         factor = scipy.linalg.cho_factor(gram, overwrite_a=True, check_finite=False)
         del gram  # the factor holds the same memory
-        p = scipy.linalg.cho_solve(factor, np.eye(n), overwrite_b=True, check_finite=False)
+        eye = np.eye(n, order="F")
+        p = scipy.linalg.cho_solve(factor, eye, overwrite_b=True, check_finite=False)
         del factor
         p /= -np.diag(p).copy()
         p[np.diag_indices(n)] = 0.0
-        self.weights_ = p.astype(np.float32)
+        self.weights_ = p.astype(np.float32, order="C")
 
     def _fitted_attribute(self) -> str:
         return "weights_"
