@@ -16,14 +16,22 @@ from gnnrec.datasets.movielens import (
     list_movielens,
     load_movielens,
 )
-from gnnrec.datasets.synthetic import make_ratings
+from gnnrec.datasets.synthetic import (
+    InteractionShape,
+    list_interaction_shapes,
+    make_interactions,
+    make_ratings,
+)
 
 __all__ = [
     "ChecksumError",
+    "InteractionShape",
     "ItemTable",
     "MovieLens",
     "UserTable",
+    "list_interaction_shapes",
     "list_movielens",
     "load_movielens",
+    "make_interactions",
     "make_ratings",
 ]
