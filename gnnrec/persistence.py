@@ -51,6 +51,7 @@ __all__ = [
     "load_model",
     "read",
     "save_model",
+    "to_json",
     "write",
 ]
 
@@ -70,6 +71,18 @@ _REQUIRED = (
     "train_items",
     "state_dict",
 )
+
+
+def _json_default(value: Any) -> Any:
+    """JSON for numpy scalars (e.g. from a grid built with ``np.logspace``)."""
+    if isinstance(value, np.generic):
+        return value.item()
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+def to_json(value: Any) -> str:
+    """``json.dumps`` that also writes numpy scalars as plain numbers."""
+    return json.dumps(value, default=_json_default)
 
 
 def component_spec(name: str, value: Any, registry: Registry[Any]) -> Any:
@@ -99,7 +112,7 @@ def component_spec(name: str, value: Any, registry: Registry[Any]) -> Any:
         return {"custom": f"{cls.__module__}.{cls.__qualname__}"}
     params = {} if inspect.isclass(value) else value.get_params()
     try:
-        json.dumps(params)
+        params = json.loads(to_json(params))
     except TypeError as err:
         raise ValueError(f"Recommender.save: cannot store {name} parameters as JSON: {err}") from None
     return {"name": reg_name, "params": params}
@@ -273,8 +286,8 @@ def save_model(path: str | os.PathLike[str], content: ModelFile) -> None:
     """Write a :class:`ModelFile` with :func:`write`."""
     write(path, {
         "gnnrec_version": __version__,
-        "params": json.dumps(content.params),
-        "fitted": json.dumps(content.fitted),
+        "params": to_json(content.params),
+        "fitted": to_json(content.fitted),
         "user_ids": ids_to_payload(content.users.ids),
         "item_ids": ids_to_payload(content.items.ids),
         "train_users": torch.from_numpy(np.array(content.train_users, dtype=np.int64)),

@@ -9,6 +9,7 @@ model file (:mod:`gnnrec.persistence`).
 
 from __future__ import annotations
 
+import copy
 import os
 import warnings
 from collections.abc import Sequence
@@ -33,12 +34,13 @@ from gnnrec._validation import (
 from gnnrec.data.interactions import Interactions
 from gnnrec.data.vocab import IdMap, Unknown, check_unknown
 from gnnrec.encoders.base import ENCODERS
-from gnnrec.evaluation import FullRankingEvaluator, rating_metrics
+from gnnrec.evaluation import DEFAULT_METRICS, FullRankingEvaluator, rating_metrics
 from gnnrec.evaluation.full_ranking import known_rows
 from gnnrec.evaluation.validation import check_validation_metric, make_validator
 from gnnrec.graph import BipartiteGraph
 from gnnrec.heads import Head
 from gnnrec.heads.base import HEADS
+from gnnrec.metrics import metric_label
 from gnnrec.model import GraphRecModel, build_model
 from gnnrec.ranking import Scorer
 from gnnrec.training import Callback, EarlyStopping, LogEpochs, ProgressBar, Trainer, fit_epochs
@@ -49,6 +51,8 @@ __all__ = ["NotFittedError", "Recommender"]
 _INT_PARAMS = [("embedding_dim", 1, False), ("num_layers", 0, True), ("epochs", 1, False),
                ("batch_size", 1, False), ("num_negatives", 1, False),
                ("early_stopping", 1, True), ("random_state", 0, True)]
+#: the largest seed torch accepts
+_MAX_SEED = 2**63 - 1
 #: (name, minimum, minimum excluded, may be None) of the real parameters
 _FLOAT_PARAMS = [("learning_rate", 0.0, True, False), ("weight_decay", 0.0, False, False),
                  ("max_grad_norm", 0.0, True, True)]
@@ -156,6 +160,7 @@ class Recommender(EstimatorParams):
     _train: Interactions
     _seen: sp.csr_matrix
     _scorer: Scorer
+    _fit_params: dict[str, Any]
 
     def __init__(
         self,
@@ -204,7 +209,8 @@ class Recommender(EstimatorParams):
         if task == "rating" and not train.has_ratings:
             raise ValueError("Recommender.fit: task='rating' needs training data with ratings")
         for name, low, optional in _INT_PARAMS:
-            check_int(getattr(self, name), name, caller=c, minimum=low, allow_none=optional)
+            check_int(getattr(self, name), name, caller=c, minimum=low, allow_none=optional,
+                      maximum=_MAX_SEED if name == "random_state" else None)
         for name, floor, strict, optional in _FLOAT_PARAMS:
             check_float(getattr(self, name), name, caller=c, minimum=floor, strict=strict,
                         allow_none=optional)
@@ -257,6 +263,10 @@ class Recommender(EstimatorParams):
             If training diverged.
         """
         check_instance(train, "train", Interactions, caller="Recommender.fit")
+        if isinstance(callbacks, Callback):
+            raise TypeError("Recommender.fit: callbacks must be a sequence of Callback, "
+                            "got one Callback; pass [callback]")
+        callbacks = list(callbacks)
         for callback in callbacks:
             check_instance(callback, "callbacks", Callback, caller="Recommender.fit")
         p = self._validated_params(train)
@@ -298,8 +308,10 @@ class Recommender(EstimatorParams):
                 own.insert(0, early)
             history = fit_epochs(trainer, self.epochs, validate=validate,
                                  callbacks=[*own, *callbacks])
-        # every step succeeded: commit the fitted state at once
-        vars(self).update(_fitted_state(train.users, train.items, users, items, model, graph))
+        state = _fitted_state(train.users, train.items, users, items, model, graph)
+        _check_finite(state["_scorer"], train)
+        # every step succeeded: commit the fitted state, and the parameters it was fitted with
+        vars(self).update(state, _fit_params=copy.deepcopy(self.get_params(deep=False)))
         self.task_ = p["task"]
         self.rating_range_ = rating_range
         self.history_ = history
@@ -549,6 +561,12 @@ class Recommender(EstimatorParams):
         unknown = check_unknown(unknown, caller=c, allow_miss=True)  # type: ignore[assignment]
         known, missed, missed_users = known_rows(test, self._users, self._items,
                                                  unknown=unknown, caller=c)
+        if len(known) == 0 and (missed is None or not missed.any()):
+            if not missed_users:
+                raise ValueError(f"{c}: no test row has a user and an item known to the model "
+                                 f"(unknown={unknown!r}); nothing to evaluate")
+            # every test user is unknown: each one is a miss
+            return {metric_label(m, k): 0.0 for m in DEFAULT_METRICS for k in ks}
         ex = None if exclude is None else _reindex(exclude, self._users, self._items, c, "exclude")
         evaluator = FullRankingEvaluator(self._train, known, k=ks, exclude=ex, missed=missed)
         result = dict(evaluator(self._scorer.score_users)._with_missed_users(missed_users))
@@ -587,7 +605,10 @@ class Recommender(EstimatorParams):
         if metric in ("rmse", "mae"):
             if test.ratings is None:
                 raise ValueError(f"{c}: test must have ratings to measure {metric}")
-            return -float(self.evaluate(test, k=1)[metric])
+            known = _reindex(test, self._users, self._items, c, "test")
+            pred = self._scorer.predict(known.users, known.items)
+            lo, hi = self.rating_range_ or (None, None)
+            return -rating_metrics(known.ratings, pred, min_rating=lo, max_rating=hi)[metric]
         return float(self.evaluate(test, k=int(metric.partition("@")[2]))[metric])
 
     # ------------------------------------------------------------------ persistence
@@ -611,9 +632,9 @@ class Recommender(EstimatorParams):
             and message name the path).
         """
         self._check_fitted()
-        params = self.get_params(deep=False)
-        params["encoder"] = persistence.component_spec("encoder", self.encoder, ENCODERS)
-        params["head"] = persistence.component_spec("head", self.head, HEADS)
+        params = dict(self._fit_params)  # as fitted, whatever set_params changed since
+        params["encoder"] = persistence.component_spec("encoder", params["encoder"], ENCODERS)
+        params["head"] = persistence.component_spec("head", params["head"], HEADS)
         params["device"] = str(params["device"])
         fitted = {"task": self.task_, "rating_range": self.rating_range_,
                   "best_epoch": self.best_epoch_, "history": self.history_}
@@ -678,7 +699,8 @@ class Recommender(EstimatorParams):
         except RuntimeError as err:
             raise ValueError(f"the weights in {name!r} do not fit the model: {err}") from None
         vars(self).update(_fitted_state(content.train_users, content.train_items, users, items,
-                                        model.to(dev), graph))
+                                        model.to(dev), graph),
+                          _fit_params=copy.deepcopy(self.get_params(deep=False)))
         return self
 
 
@@ -700,6 +722,20 @@ def _fitted_state(
         "_users": users, "_items": items, "_train": train, "_seen": train.to_csr(),
         "_scorer": Scorer(model, graph),
     }
+
+
+def _check_finite(scorer: Scorer, train: Interactions) -> None:
+    """Refuse a trained model whose embeddings or scores are not finite (weights can be
+    finite while the forward pass overflows)."""
+    n = min(len(train), 4096)
+    finite = bool(torch.isfinite(scorer.user_emb).all()) and bool(torch.isfinite(scorer.item_emb).all())
+    if finite and n:
+        finite = bool(np.isfinite(scorer.predict(train.users[:n], train.items[:n])).all())
+    if not finite:
+        raise FloatingPointError(
+            "Recommender.fit: training diverged: the trained model gives non-finite embeddings "
+            "or scores; lower learning_rate, set max_grad_norm or use a bounded head"
+        )
 
 
 def _reindex(data: Interactions, users: IdMap, items: IdMap, caller: str, name: str) -> Interactions:

@@ -689,3 +689,80 @@ def test_evaluate_counts_unknown_test_rows_as_misses(ranking_model: Recommender,
     assert missed["coverage@10"] == base["coverage@10"]
     with pytest.raises(KeyError, match=r"unknown (user|item) id"):
         ranking_model.evaluate(foreign, unknown="raise")
+
+
+# --------------------------------------------------------------------------- review regressions
+def test_save_writes_the_parameters_the_model_was_fitted_with(small_rated: Interactions,
+                                                             fast: dict, tmp_path: Path) -> None:
+    """Regression: save() wrote the current parameters, so set_params after fit changed the file."""
+    model = Recommender(**fast, head=BoundedSigmoidHead()).fit(small_rated)
+    before = model.predict([0, 1, 2], [0, 1, 2])
+    model.set_params(head__max_rating=10.0, num_layers=1, embedding_dim=32)
+    model.save(tmp_path / "m.gnnrec")
+    loaded = Recommender.load(tmp_path / "m.gnnrec", device="cpu")
+    np.testing.assert_array_equal(loaded.predict([0, 1, 2], [0, 1, 2]), before)
+    assert loaded.embedding_dim == fast["embedding_dim"] and loaded.rating_range_ == (1.0, 5.0)
+    assert model.embedding_dim == 32  # the estimator's own parameters are left as set
+
+
+def test_numpy_scalar_parameters_save_and_load(small_implicit: Interactions, fast: dict,
+                                               tmp_path: Path) -> None:
+    """Regression: a grid built with numpy (GridSearchCV's best_params_) could not be saved."""
+    params = {**fast, "embedding_dim": np.int64(8), "learning_rate": np.float32(0.05)}
+    model = Recommender(**params).fit(small_implicit)
+    model.save(tmp_path / "m.gnnrec")
+    loaded = Recommender.load(tmp_path / "m.gnnrec", device="cpu")
+    assert loaded.embedding_dim == 8 and loaded.learning_rate == pytest.approx(0.05)
+
+
+def test_a_model_whose_forward_pass_overflows_is_refused(small_implicit: Interactions,
+                                                         fast: dict) -> None:
+    """Regression: finite weights with a forward pass giving NaN returned a broken model."""
+    model = Recommender(**fast).fit(small_implicit)
+    before = _weights(model)
+    model.set_params(learning_rate=1e30, epochs=1)
+    with pytest.raises(FloatingPointError, match=r"Recommender.fit: training diverged"):
+        model.fit(small_implicit)
+    for key, value in _weights(model).items():
+        assert torch.equal(value, before[key])
+
+
+def test_evaluate_with_only_unknown_test_users(ranking_model: Recommender) -> None:
+    """Regression: unknown='miss' promised zeros but the evaluator found no user and raised."""
+    strangers = Interactions.from_arrays([999_999, 999_998], [ranking_model.item_ids_[0]] * 2)
+    with pytest.warns(UserWarning, match="counted as misses"):
+        result = ranking_model.evaluate(strangers, k=(5, 10))
+    assert result["recall@5"] == 0.0 and result["ndcg@10"] == 0.0 and len(result) == 14
+    with pytest.warns(UserWarning), pytest.raises(
+        ValueError, match=r"Recommender.evaluate: no test row has a user and an item known"
+    ):
+        ranking_model.evaluate(strangers, unknown="ignore")
+
+
+def test_callbacks_may_be_any_iterable_but_not_one_callback(small_implicit: Interactions,
+                                                            fast: dict) -> None:
+    """Regression: a generator of callbacks was used up by the type check and never called."""
+    class Count(Callback):
+        calls = 0
+
+        def on_epoch_end(self, record: Any) -> None:
+            Count.calls += 1
+
+    Recommender(**fast).fit(small_implicit, callbacks=(c for c in [Count()]))
+    assert Count.calls == fast["epochs"]
+    with pytest.raises(TypeError, match=r"callbacks must be a sequence of Callback, got one"):
+        Recommender(**fast).fit(small_implicit, callbacks=Count())  # type: ignore[arg-type]
+
+
+def test_score_of_a_rating_model_is_minus_its_rmse(small_rated: Interactions,
+                                                  planted: Any, fast: dict) -> None:
+    model = Recommender(**fast).fit(small_rated)
+    small_test = small_rated.subset(np.arange(10))
+    rmse = model.evaluate(small_test, k=1)["rmse"]
+    assert model.score(small_test) == pytest.approx(-rmse)
+
+
+def test_random_state_beyond_torch_seeds_is_an_argument_error(small_implicit: Interactions,
+                                                              fast: dict) -> None:
+    with pytest.raises(ValueError, match=r"Recommender: random_state must be an integer in \[0, "):
+        Recommender(**{**fast, "random_state": 2**64}).fit(small_implicit)

@@ -232,11 +232,12 @@ def fit_epochs(
         If training diverged; the message names the epoch.
     """
     epochs = check_int(epochs, "epochs", caller="fit_epochs", minimum=1)
+    callbacks = list(callbacks)  # iterated three times: a generator would run dry
     context = FitContext(trainer.model, trainer.graph, trainer)
     history: list[Record] = []
-    for callback in callbacks:
-        callback.on_fit_start(context)
     try:
+        for callback in callbacks:
+            callback.on_fit_start(context)
         for epoch in range(1, epochs + 1):
             stats = trainer.train_epoch()
             if not math.isfinite(stats.loss) or not _all_finite(trainer.model):
