@@ -224,12 +224,17 @@ def _ids(values: np.ndarray, kind: IdKind, table: Table, role: str) -> np.ndarra
         if kind == "str":
             return text
         try:
-            values = text.astype(np.int64)
+            numbers = text.astype(np.int64)
         except (ValueError, OverflowError):
             if kind == "int":
                 raise CLIError(f"{table.path}: column {name!r} holds ids that are not integers, "
                                "and the model's ids are integers") from None
             return text
+        if kind != "int" and not np.array_equal(numbers.astype(str), text):
+            # "007", "+7" or "7_0" are distinct ids, not the integer 7 (or 70):
+            # read them as strings rather than merge them
+            return text
+        values = numbers
     elif kind == "str":
         return values.astype(str)
     if values.dtype.kind == "i":

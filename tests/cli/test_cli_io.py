@@ -103,8 +103,10 @@ def test_gzipped_tsv_quotes_bom_and_blank_lines(tmp_path: Path) -> None:
 
 def test_id_types(tmp_path: Path) -> None:
     path = put(tmp_path, "r.csv", "user,item\n007,a\n7,b\n")
-    data = read(path)  # all integers: integer ids (007 is 7)
-    assert data.user_ids.tolist() == [7] and data.item_ids.tolist() == ["a", "b"]
+    data = read(path)  # "007" is not written as an integer: distinct string ids, never merged
+    assert data.user_ids.tolist() == ["007", "7"] and data.item_ids.tolist() == ["a", "b"]
+    as_int = read(put(tmp_path, "q.csv", "user,item\n007,a\n8,b\n"), kinds=("int", None))
+    assert as_int.user_ids.tolist() == [7, 8]  # a model with integer ids: 007 is its user 7
     kept = read(path, kinds=("str", None))  # a model with string ids: kept as written
     assert kept.user_ids.tolist() == ["007", "7"]
     path = put(tmp_path, "s.csv", "user,item\n1,a\nb,c\n")
@@ -187,3 +189,13 @@ def test_a_corrupt_parquet_file_is_a_user_error(tmp_path: Path) -> None:
     pytest.importorskip("pyarrow.parquet")
     path = put(tmp_path, "r.parquet", "not parquet")
     assert error(path).startswith(f"{path}: ")
+
+
+def test_non_canonical_integer_ids_stay_distinct_strings(tmp_path: Path) -> None:
+    """Regression: "007" and "7" (and "+5" and "5") were merged into one integer id."""
+    path = put(tmp_path, "lead.csv", "user,item\na,007\nb,7\na,1\nb,2\nc,0012\nc,+5\n")
+    data = read(path)
+    assert data.n_items == 6
+    assert set(data.item_ids.tolist()) == {"007", "7", "1", "2", "0012", "+5"}
+    plain = read(put(tmp_path, "plain.csv", "user,item\na,7\nb,12\n"))
+    assert plain.item_ids.dtype.kind == "i" and plain.item_ids.tolist() == [7, 12]
