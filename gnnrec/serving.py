@@ -36,6 +36,7 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 
+from gnnrec._estimator import EstimatorParams
 from gnnrec._validation import argument_error, check_choice, check_instance, check_int
 from gnnrec._version import __version__
 from gnnrec.ranking import masked_top_k
@@ -93,6 +94,13 @@ def _faiss() -> Any:
 
 
 # ---------------------------------------------------------------------- fingerprints
+def _file_digest(header: dict[str, Any], payload: Any) -> str:
+    """SHA-256 over the canonical JSON of an index file's header and its payload."""
+    h = hashlib.sha256(json.dumps(header, sort_keys=True).encode())
+    h.update(payload)
+    return h.hexdigest()
+
+
 def _ids_digest(ids: np.ndarray) -> str:
     """SHA-256 of external item ids (their kind and values, in index order)."""
     h = hashlib.sha256()
@@ -436,6 +444,11 @@ class AnnIndex:
             model; the message says which, and to rebuild.
         """
         self._built(caller)
+        if not isinstance(model, EstimatorParams) or not hasattr(model, "item_ids_"):
+            if isinstance(model, EstimatorParams) and type(model).__name__ == "Recommender":
+                model._check_fitted()  # NotFittedError
+            raise TypeError(f"{caller}: model must be a fitted gnnrec.Recommender, "
+                            f"got {type(model).__name__}")
         if self._verified is not None and self._verified() is model.model_:
             return
         if self.model_sha256 is None or self.item_ids_sha256 is None:
@@ -461,7 +474,7 @@ class AnnIndex:
         """Write the index to one file, atomically (e.g. beside the model's file).
 
         The file holds a JSON header (format, versions, parameters, the
-        model's fingerprint and a SHA-256 of the rest) and faiss's
+        model's fingerprint and one SHA-256 over the header and the index) and faiss's
         serialisation of the index. It is written next to ``path`` and
         renamed into place, so a failure never leaves a half-written file
         (and never damages an older file at ``path``).
@@ -486,7 +499,7 @@ class AnnIndex:
             raise NotADirectoryError(errno.ENOTDIR, "the folder to save into is a file",
                                      str(folder))
         payload = faiss.serialize_index(index)
-        header = json.dumps({
+        meta = {
             "format": FORMAT,
             "format_version": FORMAT_VERSION,
             "gnnrec_version": __version__,
@@ -499,8 +512,10 @@ class AnnIndex:
             "item_ids_sha256": self.item_ids_sha256,
             "model_sha256": self.model_sha256,
             "payload_bytes": int(payload.nbytes),
-            "payload_sha256": hashlib.sha256(memoryview(payload)).hexdigest(),
-        }, sort_keys=True).encode()
+        }
+        # one checksum over the header and the payload: a changed setting is damage too
+        meta["sha256"] = _file_digest(meta, memoryview(payload))
+        header = json.dumps(meta, sort_keys=True).encode()
         tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
         try:
             with open(tmp, "wb") as f:
@@ -573,7 +588,7 @@ class AnnIndex:
                 buffer = bytearray(n_bytes)
                 got = f.readinto(buffer)
                 extra = f.read(1)
-                digest = header["payload_sha256"]
+                digest = header.pop("sha256")
                 params = {key: header[key] for key in ("m", "ef_construction", "ef_search",
                                                        "metric")}
                 n_items, dim = int(header["n_items"]), int(header["dim"])
@@ -584,7 +599,7 @@ class AnnIndex:
         if got != n_bytes or extra:
             raise ValueError(f"{name!r} is truncated or has trailing bytes: the index holds "
                              f"{got if got is not None else 0} bytes, the header says {n_bytes}")
-        if hashlib.sha256(buffer).hexdigest() != digest:
+        if _file_digest(header, buffer) != digest:
             raise ValueError(f"{name!r} fails its checksum: the file was damaged after it was written")
         try:
             self = cls(**params)

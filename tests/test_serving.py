@@ -22,7 +22,7 @@ import numpy as np
 import pytest
 import torch
 
-from gnnrec import Interactions, Recommender
+from gnnrec import Interactions, NotFittedError, Recommender
 from gnnrec.encoders import list_encoders
 from gnnrec.heads import BoundedSigmoidHead, DotHead, Head, LinearHead, list_heads
 from gnnrec.serving import AnnIndex
@@ -517,3 +517,28 @@ def test_serving_benchmark_smoke(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     assert set(result["stress"]["metrics"]) == {"l2_transform", "inner_product"}
     assert bench.main(["--render-only", "--out", str(tmp_path)]) == 0
     assert (tmp_path / "serving.md").read_text() == page  # rendered from the JSON alone
+
+
+@needs_faiss
+@pytest.mark.parametrize("change", [{"ef_search": 129}, {"max_sq_norm": 9.0}, {"m": 16}])
+def test_a_changed_header_setting_fails_the_checksum(tmp_path: Path, change: dict) -> None:
+    """Regression: only the faiss payload was hashed, so an edited header loaded silently."""
+    path = tmp_path / "index.ann"
+    AnnIndex.from_vectors(low_rank(100, 0)).save(path)
+    raw = path.read_bytes()
+    header, start = header_of(path)
+    edited = json.dumps({**header, **change}, sort_keys=True).encode()
+    (tmp_path / "edited.ann").write_bytes(raw[:16] + struct.pack("<Q", len(edited)) + edited
+                                          + raw[start:])
+    with pytest.raises(ValueError, match=r"fails its checksum"):
+        AnnIndex.load(tmp_path / "edited.ann")
+
+
+@needs_faiss
+def test_check_model_names_a_wrong_or_unfitted_model() -> None:
+    index = AnnIndex.build(fitted("lightgcn", "dot"))
+    with pytest.raises(TypeError, match=r"AnnIndex.check_model: model must be a fitted "
+                                        r"gnnrec.Recommender, got str"):
+        index.check_model("x")  # type: ignore[arg-type]
+    with pytest.raises(NotFittedError):
+        index.check_model(Recommender())
