@@ -52,7 +52,7 @@ def _as_id_array(values: Any, column: str) -> np.ndarray:
     if arr.dtype.kind in "iu":
         return _int_ids(arr, column)
     if arr.dtype.kind in "US":
-        return arr.astype(str)
+        return _non_empty(arr.astype(str), column)
     if arr.dtype.kind == "b":
         raise ValueError(f"column {column!r} holds booleans; ids must be integers or strings")
     if arr.dtype.kind == "f":
@@ -80,7 +80,7 @@ def _as_id_array(values: Any, column: str) -> np.ndarray:
         return _int_ids(arr, column)
     is_str = np.fromiter((isinstance(v, str) for v in arr), dtype=bool, count=len(arr))
     if is_str.all():
-        return arr.astype(str)
+        return _non_empty(arr.astype(str), column)
     other = np.flatnonzero(~is_int & ~is_str)
     if len(other):  # neither an integer nor a string: not an id, whatever the others are
         row = int(other[0])
@@ -96,6 +96,18 @@ def _as_id_array(values: Any, column: str) -> np.ndarray:
         f"column {column!r} mixes id types: row {row} holds {arr[row]!r} "
         f"({type(arr[row]).__name__}); use all integers or all strings"
     )
+
+
+def _non_empty(arr: np.ndarray, column: str) -> np.ndarray:
+    """String ids must not be empty: ``""`` marks "no item" in padded outputs."""
+    empty = arr == ""
+    if empty.any():
+        row = int(np.flatnonzero(empty)[0])
+        raise ValueError(
+            f"column {column!r} has an empty string id at row {row}; "
+            "string ids must be non-empty ('' is reserved for 'no item')"
+        )
+    return arr
 
 
 def _int_ids(arr: np.ndarray, column: str) -> np.ndarray:

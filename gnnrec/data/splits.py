@@ -126,11 +126,12 @@ def _check_data(data: Any, caller: str) -> Interactions:
 
 def _check_fraction(value: Any, name: str, caller: str) -> float:
     """A fraction in the open interval (0, 1), returned as ``float``."""
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, numbers.Real)
-        or not 0.0 < float(value) < 1.0  # NaN fails too
-    ):
+    try:
+        ok = not isinstance(value, bool) and isinstance(value, numbers.Real)
+        ok = ok and 0.0 < float(value) < 1.0  # NaN fails too
+    except OverflowError:  # an integer beyond the float range
+        ok = False
+    if not ok:
         raise argument_error(caller, name, "a number in (0, 1)", value)
     return float(value)
 

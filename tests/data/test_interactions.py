@@ -300,3 +300,9 @@ def test_only_integers_and_strings_are_ids(users: list, pattern: str) -> None:
 def test_integral_floats_are_integer_ids() -> None:
     data = Interactions.from_arrays([3.0, 1.0], [1, 2])
     assert data.user_ids.tolist() == [1, 3] and data.user_ids.dtype == np.int64
+
+
+def test_empty_string_ids_are_refused() -> None:
+    """'' marks "no item" in padded recommendations, so it cannot be an id."""
+    with pytest.raises(ValueError, match=r"column 'items' has an empty string id at row 0"):
+        Interactions.from_arrays(["a", "b"], ["", "x"])

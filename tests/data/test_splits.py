@@ -536,3 +536,9 @@ def test_last_n_same_result_for_huge_timestamp_span() -> None:
     for n in (1, 3):
         a, b = last_n_split(data, n=n), last_n_split(wide, n=n)
         assert np.array_equal(in_part(data, a.test), in_part(wide, b.test))
+
+
+def test_a_fraction_beyond_the_float_range_is_an_argument_error() -> None:
+    data = Interactions.from_arrays([1, 2, 3, 1], [1, 2, 3, 2])
+    with pytest.raises(ValueError, match=r"user_ratio_split: test_size must be a number in \(0, 1\)"):
+        user_ratio_split(data, test_size=10**400)
