@@ -20,6 +20,7 @@ the map does not hold with one argument, ``unknown``:
 
 from __future__ import annotations
 
+import math
 from typing import Any, Literal
 
 import numpy as np
@@ -127,30 +128,37 @@ class IdMap:
     def _find(self, query: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         if len(query) == 0 or len(self.ids) == 0:
             return np.zeros(len(query), bool), np.zeros(len(query), np.int64)
-        if query.dtype.kind == "O" or query.dtype.kind in "iu" or query.dtype.kind in "US":
-            query = self._coerce(query)
-        same_kind = query.dtype.kind != "O" and (query.dtype.kind in "iu") == self.is_integer
-        if not same_kind:
-            return np.zeros(len(query), bool), np.zeros(len(query), np.int64)
-        pos = np.minimum(np.searchsorted(self.ids, query), len(self.ids) - 1)
-        return self.ids[pos] == query, pos
+        values, valid = self._coerce(query)
+        pos = np.minimum(np.searchsorted(self.ids, values), len(self.ids) - 1)
+        return valid & (self.ids[pos] == values), pos
 
-    def _coerce(self, query: np.ndarray) -> np.ndarray:
-        """The query in the vocabulary's dtype, or an object array when it cannot be."""
-        if query.dtype.kind in "US":
-            return query.astype(str)
+    def _coerce(self, query: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The query in the vocabulary's dtype, and which entries can be ids at all.
+
+        The rules of :meth:`gnnrec.Interactions.from_arrays`: an integer
+        vocabulary matches integers and integral finite floats (never bools,
+        fractions or strings); a string vocabulary matches strings only.
+        """
+        n, kind = len(query), query.dtype.kind
         if not self.is_integer:
-            if query.dtype.kind == "O" and all(isinstance(v, str) for v in query):
-                return query.astype(str)  # e.g. a pandas Series' .values
-            return query if query.dtype.kind == "O" else query.astype(object)
-        if query.dtype.kind == "u" and query.dtype.itemsize == 8:
-            # uint64 ids above 2**63 - 1 cannot be int64 ids: never a match
-            over = query > np.iinfo(np.int64).max
-            return np.where(over, -2, query).astype(np.int64) if over.any() else query.astype(np.int64)
-        try:
-            return query.astype(np.int64)
-        except (TypeError, ValueError, OverflowError):
-            return query.astype(object)
+            if kind in "US":
+                return query.astype(str), np.ones(n, bool)
+            valid = np.fromiter((isinstance(v, str) for v in query), bool, n) if kind == "O" \
+                else np.zeros(n, bool)
+            return np.where(valid, query, "").astype(str), valid
+        limit = float(np.iinfo(np.int64).max)
+        if kind == "i":
+            return query.astype(np.int64), np.ones(n, bool)
+        if kind == "u":
+            valid = query <= np.iinfo(np.int64).max  # beyond int64: never an id, never wrapped
+        elif kind == "f":
+            with np.errstate(invalid="ignore"):
+                valid = np.isfinite(query) & (query == np.round(query)) & (np.abs(query) < limit)
+        elif kind == "O":  # a few ids of mixed Python types: check each
+            valid = np.fromiter((_is_integral(v) for v in query), bool, n)
+        else:  # booleans, bytes, dates: never ids
+            return np.zeros(n, np.int64), np.zeros(n, bool)
+        return np.where(valid, query, 0).astype(np.int64), valid
 
     def ids_of(self, index: np.ndarray) -> np.ndarray:
         """External ids of indices; ``-1`` gives :attr:`missing_id`."""
@@ -160,6 +168,17 @@ class IdMap:
         out = self.ids[np.maximum(index, 0)]
         out[index < 0] = self.missing_id
         return out
+
+
+def _is_integral(value: Any) -> bool:
+    """Whether a Python or numpy scalar is an integer id (an int, or an integral float)."""
+    if isinstance(value, (bool, np.bool_)):
+        return False
+    if isinstance(value, (int, np.integer)):
+        return -(2**63) <= int(value) < 2**63
+    if isinstance(value, (float, np.floating)):
+        return math.isfinite(value) and float(value).is_integer() and abs(value) < 2.0**63
+    return False
 
 
 def check_unknown(value: Any, *, caller: str, allow_miss: bool = False) -> str:

@@ -152,3 +152,15 @@ def test_check_unknown() -> None:
         check_unknown("miss", caller="predict")
     with pytest.raises(ValueError, match=r"one of 'raise', 'ignore', 'miss', got None"):
         check_unknown(None, caller="evaluate", allow_miss=True)
+
+
+def test_lookups_follow_the_id_rules_of_interactions() -> None:
+    """Regression: integral floats never matched, while 1.5 and True matched id 1 in object arrays."""
+    ints = IdMap(np.array([1, 2, 3]))
+    assert ints.index(np.array([1.0, 2.0, 3.5]), unknown="ignore").tolist() == [0, 1, -1]
+    assert ints.index(np.array([1.5, True, 2], dtype=object), unknown="ignore").tolist() == [-1, -1, 1]
+    assert ints.index(np.array(["1"], dtype=object), unknown="ignore").tolist() == [-1]
+    assert ints.index(np.array([np.nan, np.inf]), unknown="ignore").tolist() == [-1, -1]
+    assert ints.index([10**30, 3], unknown="ignore").tolist() == [-1, 2]
+    strings = IdMap(np.array(["a", "b"]))
+    assert strings.index(np.array(["b", 1], dtype=object), unknown="ignore").tolist() == [1, -1]
