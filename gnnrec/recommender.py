@@ -222,6 +222,11 @@ class Recommender(EstimatorParams):
         device = check_device(self.device, caller=c)
         return {"task": task, "metric": metric, "seed": int(seed), "device": device}
 
+    def _params_snapshot(self) -> dict[str, Any]:
+        """A copy of the parameters (with the encoder and head) that ``save`` writes."""
+        return copy.deepcopy({**self.get_params(deep=False), "encoder": self.encoder,
+                              "head": self.head})
+
     def fit(
         self,
         train: Interactions,
@@ -311,7 +316,7 @@ class Recommender(EstimatorParams):
         state = _fitted_state(train.users, train.items, users, items, model, graph)
         _check_finite(state["_scorer"], train)
         # every step succeeded: commit the fitted state, and the parameters it was fitted with
-        vars(self).update(state, _fit_params=copy.deepcopy(self.get_params(deep=False)))
+        vars(self).update(state, _fit_params=self._params_snapshot())
         self.task_ = p["task"]
         self.rating_range_ = rating_range
         self.history_ = history
@@ -605,7 +610,11 @@ class Recommender(EstimatorParams):
         if metric in ("rmse", "mae"):
             if test.ratings is None:
                 raise ValueError(f"{c}: test must have ratings to measure {metric}")
-            known = _reindex(test, self._users, self._items, c, "test")
+            # as evaluate(): rating metrics on the rows whose ids the model knows
+            known = known_rows(test, self._users, self._items, unknown="ignore", caller=c)[0]
+            if len(known) == 0:
+                raise ValueError(f"{c}: no test row has a user and an item known to the model; "
+                                 "nothing to evaluate")
             pred = self._scorer.predict(known.users, known.items)
             lo, hi = self.rating_range_ or (None, None)
             return -rating_metrics(known.ratings, pred, min_rating=lo, max_rating=hi)[metric]
@@ -700,7 +709,7 @@ class Recommender(EstimatorParams):
             raise ValueError(f"the weights in {name!r} do not fit the model: {err}") from None
         vars(self).update(_fitted_state(content.train_users, content.train_items, users, items,
                                         model.to(dev), graph),
-                          _fit_params=copy.deepcopy(self.get_params(deep=False)))
+                          _fit_params=self._params_snapshot())
         return self
 
 
