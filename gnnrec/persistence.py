@@ -29,7 +29,6 @@ import warnings
 import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -37,6 +36,7 @@ import torch
 from torch import Tensor
 
 from gnnrec._components import Registry
+from gnnrec._files import atomic_write, check_format_version
 from gnnrec._version import __version__
 from gnnrec.data.vocab import IdMap
 
@@ -183,22 +183,9 @@ def write(path: str | os.PathLike[str], payload: dict[str, Any]) -> None:
     OSError
         For any other failure of the file system (permissions, full disk).
     """
-    target = Path(path)
-    folder = target.parent
-    if not folder.exists():
-        raise FileNotFoundError(errno.ENOENT, "the folder to save into does not exist", str(folder))
-    if not folder.is_dir():
-        raise NotADirectoryError(errno.ENOTDIR, "the folder to save into is a file", str(folder))
     full = {"format": FORMAT, "format_version": FORMAT_VERSION, **payload}
     full["checksum"] = _digest(full)
-    tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
-    try:
-        with open(tmp, "wb") as f:
-            torch.save(full, f)
-        os.replace(tmp, target)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+    atomic_write(path, lambda f: torch.save(full, f))
 
 
 def read(path: str | os.PathLike[str]) -> dict[str, Any]:
@@ -233,14 +220,7 @@ def read(path: str | os.PathLike[str]) -> dict[str, Any]:
         ) from None
     if not isinstance(payload, Mapping) or payload.get("format") != FORMAT:
         raise ValueError(f"{name!r} is not a gnnrec model file")
-    version = payload.get("format_version")
-    if not isinstance(version, int) or version < 1:
-        raise ValueError(f"{name!r} has an invalid format_version {version!r}")
-    if version > FORMAT_VERSION:
-        raise ValueError(
-            f"{name!r} was written by a newer gnnrec ({payload.get('gnnrec_version')}, "
-            f"format {version}); upgrade gnnrec to read it"
-        )
+    version = check_format_version(payload, name, FORMAT_VERSION)
     missing = [key for key in (*_REQUIRED, *(("checksum",) if version >= 2 else ())) if key not in payload]
     if missing:
         raise ValueError(

@@ -29,14 +29,14 @@ import json
 import os
 import struct
 import weakref
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import numpy as np
 import scipy.sparse as sp
 import torch
 
 from gnnrec._estimator import EstimatorParams
+from gnnrec._files import atomic_write, check_folder, check_format_version
 from gnnrec._validation import argument_error, check_choice, check_instance, check_int
 from gnnrec._version import __version__
 from gnnrec.ranking import masked_top_k
@@ -490,14 +490,7 @@ class AnnIndex:
         """
         index = self._built("AnnIndex.save")
         faiss = _faiss()
-        target = Path(path)
-        folder = target.parent
-        if not folder.exists():
-            raise FileNotFoundError(errno.ENOENT, "the folder to save into does not exist",
-                                    str(folder))
-        if not folder.is_dir():
-            raise NotADirectoryError(errno.ENOTDIR, "the folder to save into is a file",
-                                     str(folder))
+        check_folder(path)  # before serialising a possibly large index
         payload = faiss.serialize_index(index)
         meta = {
             "format": FORMAT,
@@ -516,19 +509,14 @@ class AnnIndex:
         # one checksum over the header and the payload: a changed setting is damage too
         meta["sha256"] = _file_digest(meta, memoryview(payload))
         header = json.dumps(meta, sort_keys=True).encode()
-        tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
-        try:
-            with open(tmp, "wb") as f:
-                f.write(_MAGIC)
-                f.write(struct.pack("<Q", len(header)))
-                f.write(header)
-                f.write(memoryview(payload))
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, target)
-        finally:
-            if tmp.exists():
-                tmp.unlink()
+
+        def write(f: IO[bytes]) -> None:
+            f.write(_MAGIC)
+            f.write(struct.pack("<Q", len(header)))
+            f.write(header)
+            f.write(memoryview(payload))
+
+        atomic_write(path, write)
 
     @classmethod
     def load(cls, path: str | os.PathLike[str], *, model: Recommender | None = None) -> AnnIndex:
@@ -576,13 +564,7 @@ class AnnIndex:
                 raise ValueError(f"{name!r} has a damaged header (truncated or corrupt?)") from None
             if not isinstance(header, dict) or header.get("format") != FORMAT:
                 raise ValueError(f"{name!r} is not a gnnrec index file")
-            version = header.get("format_version")
-            if not isinstance(version, int) or version < 1:
-                raise ValueError(f"{name!r} has an invalid format_version {version!r}")
-            if version > FORMAT_VERSION:
-                raise ValueError(
-                    f"{name!r} was written by a newer gnnrec ({header.get('gnnrec_version')}, "
-                    f"format {version}); upgrade gnnrec to read it")
+            check_format_version(header, name, FORMAT_VERSION)
             try:
                 n_bytes = int(header["payload_bytes"])
                 buffer = bytearray(n_bytes)
