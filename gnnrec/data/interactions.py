@@ -707,8 +707,9 @@ class Interactions:
         """
         same_users = self._user_ids is users.ids or np.array_equal(self._user_ids, users.ids)
         same_items = self._item_ids is items.ids or np.array_equal(self._item_ids, items.ids)
-        u = self._users if same_users else users.index(self._user_ids[self._users], unknown="ignore")
-        i = self._items if same_items else items.index(self._item_ids[self._items], unknown="ignore")
+        # look each id up once, then gather per row (ids are far fewer than rows)
+        u = self._users if same_users else users.index(self._user_ids, unknown="ignore")[self._users]
+        i = self._items if same_items else items.index(self._item_ids, unknown="ignore")[self._items]
         return u, i
 
     def reindexed(self, users: IdMap, items: IdMap, *, rows: np.ndarray | None = None) -> Interactions:
