@@ -400,7 +400,7 @@ def _ml100k_split() -> Any:
 
 @pytest.mark.realdata
 @pytest.mark.parametrize(("model", "recall", "ndcg"), [
-    (EASE(l2=250.0), 0.3569, 0.4394),  # /work/shared/peers RESULTS.md, "EASE (numpy)", lambda=250
+    (EASE(l2=250.0), 0.3569, 0.4394),  # ../shared/peers/RESULTS.md, "EASE (numpy)", lambda=250
     (ItemKNN(neighbours=200, shrink=10.0), 0.3215, 0.3932),  # "ItemKNN (cosine, numpy)"
 ])
 def test_ml100k_reproduces_the_peer_harness(model: Any, recall: float, ndcg: float) -> None:
