@@ -49,9 +49,19 @@ class GraphRecModel(nn.Module):
         self.encoder.reset_parameters()
         self.head.reset_parameters()
 
+    def input_embeddings(self, nodes: Tensor | None = None) -> Tensor:
+        """Layer-0 inputs :math:`X^{(0)}` of ``nodes`` (all nodes when ``None``).
+
+        Node indices are users first, then items (item ``i`` is node
+        ``num_users + i``). The one place that defines the propagation's input:
+        the full-graph forward pass and sampled neighbourhoods both read it.
+        """
+        weight = self.embedding.weight
+        return weight if nodes is None else weight.index_select(0, nodes)
+
     def forward(self, graph: BipartiteGraph) -> Tensor:
         """Final embeddings of all nodes, shape ``(num_users + num_items, d)``."""
-        return self.encoder(self.embedding.weight, graph)
+        return self.encoder(self.input_embeddings(), graph)
 
     def score_pairs(self, z: Tensor, users: Tensor, items: Tensor) -> Tensor:
         """Head outputs for ``(users[k], items[k])`` given node embeddings ``z``."""

@@ -13,6 +13,7 @@ import torch
 from gnnrec.graph import BipartiteGraph
 from gnnrec.losses import bpr_loss, l2_penalty_by_count
 from gnnrec.model import GraphRecModel
+from gnnrec.training.propagation import FullGraph, Propagation
 from gnnrec.training.sampling import NegativeSampler
 
 __all__ = ["EpochStats", "Trainer"]
@@ -46,9 +47,10 @@ class EpochStats:
 class Trainer:
     """Fits a :class:`~gnnrec.model.GraphRecModel` on interactions, epoch by epoch.
 
-    Every step propagates the whole graph once and scores a batch of
-    interactions with the resulting embeddings, so the cost of a step is one
-    encoder pass whatever the batch size: large batches are cheap epochs.
+    Every step gets the embeddings of the batch's nodes from
+    :attr:`propagation` (:class:`~gnnrec.training.propagation.FullGraph`: one
+    pass over the whole graph, whatever the batch size, so large batches are
+    cheap epochs) and scores the batch's interactions with them.
 
     Parameters
     ----------
@@ -111,6 +113,7 @@ class Trainer:
         )
         if task == "rating" and self.ratings is None:
             raise ValueError("Trainer: task='rating' needs ratings")
+        self.propagation: Propagation = FullGraph(model, graph)
         self.sampler = (
             NegativeSampler(users, items, model.num_items) if task == "ranking" else None
         )
@@ -137,18 +140,21 @@ class Trainer:
     def _step_loss(self, batch: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
         model = self.model
         users, items = self.users[batch], self.items[batch]
-        z = model(self.graph)
+        item_nodes = model.num_users + items
         ego = model.embedding.weight
         if self.task == "rating":
             assert self.ratings is not None
-            pred = model.score_pairs(z, users, items)
+            z_user, z_item = self.propagation(users, item_nodes)
+            pred = model.head(z_user, z_item, users, items)
             loss = model.head.rating_loss(pred, self.ratings[batch])
             counts = self._node_counts(users, items)
             reg = l2_penalty_by_count(ego, counts, batch_size=len(batch))
             return loss + self.weight_decay * reg, pred.detach()
         assert self.sampler is not None
         neg = self.sampler.sample(users, self.num_negatives, generator=self.generator)
-        pos_score, neg_score = model.score_with_negatives(z, users, items, neg)
+        z_user, z_pos, z_neg = self.propagation(users, item_nodes, model.num_users + neg)
+        pos_score = model.head(z_user, z_pos, users, items)
+        neg_score = model.head.score_candidates(z_user, z_neg, users, neg)
         loss = bpr_loss(pos_score, neg_score)
         # LightGCN's penalty on the layer-0 rows of the batch; each positive's
         # negatives together weigh as much as one item.

@@ -119,13 +119,14 @@ def test_ranking_epoch_has_no_prediction_range(small_implicit: Interactions) -> 
 def test_an_epoch_is_one_pass_over_the_interactions_in_batches(small_rated: Interactions) -> None:
     trainer = make_trainer(small_rated, "rating", batch_size=7)
     seen: list[tuple[torch.Tensor, torch.Tensor]] = []
-    original = trainer.model.score_pairs
+    original = trainer.propagation
+    num_users = trainer.model.num_users
 
-    def spy(z: torch.Tensor, users: torch.Tensor, items: torch.Tensor) -> torch.Tensor:
-        seen.append((users.clone(), items.clone()))
-        return original(z, users, items)
+    def spy(users: torch.Tensor, item_nodes: torch.Tensor) -> list[torch.Tensor]:
+        seen.append((users.clone(), item_nodes - num_users))
+        return original(users, item_nodes)
 
-    trainer.model.score_pairs = spy  # type: ignore[method-assign]
+    trainer.propagation = spy  # type: ignore[assignment]
     trainer.train_epoch()
     n = len(small_rated)
     assert [len(u) for u, _ in seen] == [min(7, n - s) for s in range(0, n, 7)]
