@@ -171,6 +171,35 @@ class SparsityPattern:
             size=int(a.shape[0]),
         )
 
+    @classmethod
+    def from_coo(cls, rows: Tensor, cols: Tensor, size: int) -> SparsityPattern:
+        """The pattern of distinct entries ``(rows[k], cols[k])`` of a ``size × size`` matrix.
+
+        Built with torch on the entries' device (no host round-trip): used for
+        the sampled graphs of mini-batch training.
+        """
+        rows, cols = rows.long(), cols.long()
+        order = torch.argsort(rows * size + cols)
+        rows, cols = rows[order], cols[order]
+        t_order = torch.argsort(cols * size + rows)
+        index_dtype = torch.int32 if len(rows) < 2**31 - 1 else torch.int64
+
+        def crow(keys: Tensor) -> Tensor:
+            out = torch.zeros(size + 1, dtype=torch.int64, device=keys.device)
+            out[1:] = torch.cumsum(torch.bincount(keys, minlength=size), 0)
+            return out.to(index_dtype)
+
+        return cls(
+            crow_indices=crow(rows),
+            col_indices=cols.to(index_dtype),
+            rows=rows,
+            cols=cols,
+            t_crow_indices=crow(cols),
+            t_col_indices=rows[t_order].to(index_dtype),
+            t_order=t_order,
+            size=int(size),
+        )
+
     @property
     def nnz(self) -> int:
         """Number of stored entries."""

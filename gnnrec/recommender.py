@@ -10,6 +10,7 @@ model file (:mod:`gnnrec.persistence`).
 from __future__ import annotations
 
 import copy
+import logging
 import os
 import warnings
 from collections.abc import Sequence
@@ -23,6 +24,7 @@ from torch import nn
 from gnnrec import persistence, serving
 from gnnrec._estimator import EstimatorParams, NotFittedError
 from gnnrec._validation import (
+    argument_error,
     check_bool,
     check_choice,
     check_device,
@@ -44,8 +46,12 @@ from gnnrec.metrics import metric_label
 from gnnrec.model import GraphRecModel, build_model
 from gnnrec.ranking import Scorer
 from gnnrec.training import Callback, EarlyStopping, LogEpochs, ProgressBar, Trainer, fit_epochs
+from gnnrec.training.distributed import distributed_context
+from gnnrec.training.propagation import choose_fanouts
 
 __all__ = ["NotFittedError", "Recommender"]
+
+_logger = logging.getLogger("gnnrec")
 
 #: (name, minimum, may be None) of the integer parameters
 _INT_PARAMS = [("embedding_dim", 1, False), ("num_layers", 0, True), ("epochs", 1, False),
@@ -90,7 +96,15 @@ class Recommender(EstimatorParams):
     epochs : int, default 100
         Maximum number of passes over the training interactions.
     batch_size : int, default 16384
-        Interactions per step (each step propagates the whole graph once).
+        Interactions per step.
+    fanouts : "auto", None, int or sequence of int, default "auto"
+        How a step propagates (see the user guide's *Scaling*). ``None``:
+        the whole graph, exactly, every step (an epoch costs
+        :math:`O(|E|^2 / B)`). An int or one int per encoder layer: only the
+        batch's sampled multi-hop neighbourhood, at most that many neighbours
+        per node and hop (:mod:`gnnrec.neighbours`; an epoch costs
+        :math:`O(|E|)`). ``"auto"`` picks the cheaper by the graph's size
+        (:func:`gnnrec.training.choose_fanouts`) and logs its choice.
     learning_rate : float, default 0.03
         Adam's learning rate.
     weight_decay : float, default 1e-3
@@ -172,6 +186,7 @@ class Recommender(EstimatorParams):
         num_layers: int | None = None,
         epochs: int = 100,
         batch_size: int = 16384,
+        fanouts: Literal["auto"] | int | Sequence[int] | None = "auto",
         learning_rate: float = 0.03,
         weight_decay: float = 1e-3,
         num_negatives: int = 1,
@@ -189,6 +204,7 @@ class Recommender(EstimatorParams):
         self.num_layers = num_layers
         self.epochs = epochs
         self.batch_size = batch_size
+        self.fanouts = fanouts
         self.learning_rate = learning_rate
         self.weight_decay = weight_decay
         self.num_negatives = num_negatives
@@ -275,6 +291,11 @@ class Recommender(EstimatorParams):
         for callback in callbacks:
             check_instance(callback, "callbacks", Callback, caller="Recommender.fit")
         p = self._validated_params(train)
+        group = distributed_context(p["device"])
+        if group is not None:  # one seed for all processes: rank 0's
+            p["seed"] = group.broadcast_int(p["seed"])
+            if p["device"].type == "cuda" and p["device"].index is None:  # a GPU per process
+                p["device"] = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
         users, items = IdMap(train.user_ids), IdMap(train.item_ids)
         val = None
         if validation is not None:
@@ -292,13 +313,15 @@ class Recommender(EstimatorParams):
                 target_mean=None if ratings is None else float(ratings.mean()),
                 rating_range=rating_range,
             ).to(p["device"])
+            fanouts = _resolve_fanouts(self.fanouts, model, graph, self.batch_size,
+                                       p["task"], self.num_negatives)
             torch.manual_seed(p["seed"])  # training draws (dropout) start from the seed too
             trainer = Trainer(
                 model, graph, train.users, train.items, ratings, task=p["task"],
                 batch_size=self.batch_size, learning_rate=self.learning_rate,
                 weight_decay=self.weight_decay, num_negatives=self.num_negatives,
                 generator=torch.Generator().manual_seed(p["seed"]),
-                max_grad_norm=self.max_grad_norm,
+                max_grad_norm=self.max_grad_norm, fanouts=fanouts, distributed=group,
             )
             own: list[Callback] = [LogEpochs()]
             if self.verbose:
@@ -745,6 +768,43 @@ def _check_finite(scorer: Scorer, train: Interactions) -> None:
             "Recommender.fit: training diverged: the trained model gives non-finite embeddings "
             "or scores; lower learning_rate, set max_grad_norm or use a bounded head"
         )
+
+
+def _resolve_fanouts(
+    fanouts: Any, model: GraphRecModel, graph: BipartiteGraph, batch_size: int, task: str,
+    num_negatives: int,
+) -> tuple[int, ...] | None:
+    """The fan-outs to train with (``None``: full graph), checked against the encoder's depth."""
+    c = "Recommender"
+    depth = getattr(model.encoder, "num_layers", None)  # None: a plain module's own depth
+    if fanouts is None:
+        return None
+    constraint = "'auto', None, an int >= 1 or one int >= 1 per encoder layer"
+    if isinstance(fanouts, str):
+        if fanouts != "auto":
+            raise argument_error(c, "fanouts", constraint, fanouts)
+        per_row = 2 if task == "rating" else 2 + num_negatives
+        chosen = None if depth is None else choose_fanouts(
+            graph.num_nodes, graph.num_edges, depth, batch_size, per_row)
+        _logger.info(
+            "fanouts='auto': %s for %d interactions and %d nodes (set fanouts= to choose)",
+            "full-graph steps" if chosen is None else f"sampled neighbourhoods {chosen}",
+            graph.num_edges, graph.num_nodes,
+        )
+        return chosen
+    if isinstance(fanouts, Sequence) and not isinstance(fanouts, (str, bytes)):
+        values = [check_int(f, "fanouts", caller=c, minimum=1) for f in fanouts]
+    else:
+        if isinstance(fanouts, (bool, np.bool_)) or not isinstance(fanouts, (int, np.integer)):
+            raise argument_error(c, "fanouts", constraint, fanouts)
+        values = [check_int(fanouts, "fanouts", caller=c, minimum=1)] * (depth or 0)
+    if depth is None:
+        raise ValueError(f"{c}: fanouts={fanouts!r} needs an encoder with num_layers; a plain "
+                         "module propagates its own way: use fanouts=None")
+    if len(values) != depth:
+        raise ValueError(f"{c}: fanouts must have one entry per encoder layer ({depth}), "
+                         f"got {fanouts!r}")
+    return tuple(values)
 
 
 def _reindex(data: Interactions, users: IdMap, items: IdMap, caller: str, name: str) -> Interactions:

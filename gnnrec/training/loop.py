@@ -207,7 +207,9 @@ def fit_epochs(
 
     After each epoch: a non-finite loss or any non-finite weight (checked
     after the epoch's last optimiser step) raises :class:`FloatingPointError`;
-    ``validate()`` adds its metrics to the record as ``val_<name>``; the
+    ``validate()`` adds its metrics to the record as ``val_<name>`` (in a
+    distributed fit rank 0 validates and broadcasts, and the fit stops on
+    every rank when a callback stops it on any); the
     record is appended to the history; each callback's
     :meth:`Callback.on_epoch_end` is called, and the fit stops after this
     epoch if any returned ``True``.
@@ -247,11 +249,19 @@ def fit_epochs(
                     "set max_grad_norm or use a bounded head"
                 )
             record: Record = {"epoch": epoch, **vars(stats)}
+            group = trainer.distributed
             if validate is not None:
-                record.update({f"val_{k}": float(v) for k, v in validate().items()})
+                # rank 0 validates; every rank gets its figures and decides alike
+                metrics = dict(validate()) if group is None or group.is_main else None
+                if group is not None:
+                    metrics = group.broadcast_metrics(metrics)
+                assert metrics is not None
+                record.update({f"val_{k}": float(v) for k, v in metrics.items()})
             history.append(record)
-            stops = [bool(callback.on_epoch_end(record)) for callback in callbacks]
-            if any(stops):
+            stop = any([bool(callback.on_epoch_end(record)) for callback in callbacks])
+            if group is not None:
+                stop = group.any(stop)
+            if stop:
                 break
     finally:
         for callback in callbacks:

@@ -29,6 +29,9 @@ class NegativeSampler:
         Size of the item catalogue.
     max_rounds : int, default 10
         Redraw rounds for negatives that hit a positive.
+    device : torch.device or str, default "cpu"
+        Where the membership structure lives and the draws are made: samples
+        for users on a GPU never leave it.
 
     Examples
     --------
@@ -40,7 +43,13 @@ class NegativeSampler:
     """
 
     def __init__(
-        self, users: np.ndarray, items: np.ndarray, num_items: int, *, max_rounds: int = 10
+        self,
+        users: np.ndarray,
+        items: np.ndarray,
+        num_items: int,
+        *,
+        max_rounds: int = 10,
+        device: torch.device | str = "cpu",
     ) -> None:
         self.num_items = int(num_items)
         self.max_rounds = max_rounds
@@ -52,9 +61,9 @@ class NegativeSampler:
         if num_users * self.num_items <= _BITMAP_MAX_CELLS:
             bitmap = np.zeros(num_users * self.num_items, dtype=bool)
             bitmap[keys] = True
-            self._bitmap = torch.from_numpy(bitmap)
+            self._bitmap = torch.from_numpy(bitmap).to(device)
         else:
-            self._keys = torch.from_numpy(np.unique(keys))
+            self._keys = torch.from_numpy(np.unique(keys)).to(device)
 
     def _is_positive(self, users: Tensor, items: Tensor) -> Tensor:
         keys = users * self.num_items + items
@@ -68,15 +77,19 @@ class NegativeSampler:
         return self._keys[pos] == keys
 
     def sample(self, users: Tensor, num_negatives: int, *, generator: torch.Generator) -> Tensor:
-        """Negative item indices, shape ``(len(users), num_negatives)``, on ``users``' device."""
+        """Negative item indices, shape ``(len(users), num_negatives)``.
+
+        ``users`` and ``generator`` are on the sampler's device; so is the result.
+        """
         device = users.device
-        users_flat = users.cpu().repeat_interleave(num_negatives)
-        neg = torch.randint(self.num_items, users_flat.shape, generator=generator)
+        users_flat = users.repeat_interleave(num_negatives)
+        neg = torch.randint(self.num_items, users_flat.shape, generator=generator, device=device)
         redraw = torch.nonzero(self._is_positive(users_flat, neg)).squeeze(-1)
         for _ in range(self.max_rounds):
             if len(redraw) == 0:
                 break
-            fresh = torch.randint(self.num_items, redraw.shape, generator=generator)
+            fresh = torch.randint(self.num_items, redraw.shape, generator=generator,
+                                  device=device)
             neg[redraw] = fresh
             redraw = redraw[self._is_positive(users_flat[redraw], fresh)]
-        return neg.view(-1, num_negatives).to(device)
+        return neg.view(-1, num_negatives)

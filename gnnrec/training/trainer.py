@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
 import torch
+from torch import nn
+from torch.nn.parallel import DistributedDataParallel
 
 from gnnrec.graph import BipartiteGraph
 from gnnrec.losses import bpr_loss, l2_penalty_by_count
 from gnnrec.model import GraphRecModel
-from gnnrec.training.propagation import FullGraph, Propagation
+from gnnrec.neighbours import NeighbourSampler
+from gnnrec.training.distributed import DistributedContext
+from gnnrec.training.propagation import FullGraph, Propagation, SampledNeighbourhoods
 from gnnrec.training.sampling import NegativeSampler
 
 __all__ = ["EpochStats", "Trainer"]
@@ -42,6 +47,20 @@ class EpochStats:
     grad_norm: float
     pred_min: float
     pred_max: float
+
+
+class _StepLoss(nn.Module):
+    """A training step as a module: what :class:`DistributedDataParallel` wraps."""
+
+    def __init__(self, trainer: Trainer) -> None:
+        super().__init__()
+        self.model = trainer.model
+        self._loss = trainer._step_loss
+
+    def forward(
+        self, batch: torch.Tensor, neg: torch.Tensor | None
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        return self._loss(batch, neg)
 
 
 class Trainer:
@@ -77,6 +96,19 @@ class Trainer:
         Source of all randomness of batching and sampling.
     max_grad_norm : float, optional
         Clip the total gradient norm to this value.
+    fanouts : sequence of int, optional
+        Train on sampled neighbourhoods with these fan-outs, one per encoder
+        layer (:class:`~gnnrec.training.propagation.SampledNeighbourhoods`);
+        ``None`` propagates the full graph every step
+        (:class:`~gnnrec.training.propagation.FullGraph`).
+    sampler_backend : {"auto", "torch", "pyg"}, default "auto"
+        The neighbour sampler's backend (see
+        :class:`~gnnrec.neighbours.NeighbourSampler`).
+    distributed : DistributedContext, optional
+        Train data-parallel in this process group (see
+        :mod:`gnnrec.training.distributed`): the model is wrapped in
+        :class:`~torch.nn.parallel.DistributedDataParallel` and each step
+        trains on this rank's shard of the global batch.
     """
 
     def __init__(
@@ -94,6 +126,9 @@ class Trainer:
         num_negatives: int,
         generator: torch.Generator,
         max_grad_norm: float | None = None,
+        fanouts: Sequence[int] | None = None,
+        sampler_backend: Literal["auto", "torch", "pyg"] = "auto",
+        distributed: DistributedContext | None = None,
     ) -> None:
         self.model = model
         self.graph = graph
@@ -113,10 +148,27 @@ class Trainer:
         )
         if task == "rating" and self.ratings is None:
             raise ValueError("Trainer: task='rating' needs ratings")
-        self.propagation: Propagation = FullGraph(model, graph)
-        self.sampler = (
-            NegativeSampler(users, items, model.num_items) if task == "ranking" else None
+        # draws made on the model's device (negatives, neighbourhoods) come from
+        # a generator there, seeded from the epoch generator: no host round-trip
+        self.device_generator = (
+            generator if device.type == "cpu" else torch.Generator(device).manual_seed(
+                int(torch.randint(2**62, (1,), generator=generator)))
         )
+        self.propagation: Propagation = (
+            FullGraph(model, graph) if fanouts is None else SampledNeighbourhoods(
+                model, NeighbourSampler(graph, fanouts, backend=sampler_backend),
+                self.device_generator,
+            )
+        )
+        self.sampler = (
+            NegativeSampler(users, items, model.num_items, device=device)
+            if task == "ranking" else None
+        )
+        self.distributed = distributed
+        step: nn.Module = _StepLoss(self)
+        if distributed is not None:
+            step = DistributedDataParallel(step)
+        self._step = step
         dense = [p for n, p in model.named_parameters() if not n.startswith("embedding.")]
         self.optimizer = torch.optim.Adam(
             [
@@ -137,7 +189,10 @@ class Trainer:
         )
         return torch.cat([user_counts, item_counts])
 
-    def _step_loss(self, batch: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+    def _step_loss(
+        self, batch: torch.Tensor, neg: torch.Tensor | None
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Mean loss (objective + penalty) of the rows ``batch``, with their negatives ``neg``."""
         model = self.model
         users, items = self.users[batch], self.items[batch]
         item_nodes = model.num_users + items
@@ -150,8 +205,7 @@ class Trainer:
             counts = self._node_counts(users, items)
             reg = l2_penalty_by_count(ego, counts, batch_size=len(batch))
             return loss + self.weight_decay * reg, pred.detach()
-        assert self.sampler is not None
-        neg = self.sampler.sample(users, self.num_negatives, generator=self.generator)
+        assert neg is not None
         z_user, z_pos, z_neg = self.propagation(users, item_nodes, model.num_users + neg)
         pos_score = model.head(z_user, z_pos, users, items)
         neg_score = model.head.score_candidates(z_user, z_neg, users, neg)
@@ -173,19 +227,32 @@ class Trainer:
         pred_min, pred_max = math.inf, -math.inf
         for s in range(0, n, self.batch_size):
             batch = order[s : s + self.batch_size]
+            neg = None
+            if self.sampler is not None:  # drawn for the global batch: the same on every rank
+                neg = self.sampler.sample(self.users[batch], self.num_negatives,
+                                          generator=self.device_generator)
+            weight = 1.0
+            if self.distributed is not None:
+                part = self.distributed.shard(torch.arange(len(batch), device=batch.device))
+                weight = len(part) * self.distributed.world_size / len(batch)
+                batch = batch[part]
+                neg = None if neg is None else neg[part]
             self.optimizer.zero_grad(set_to_none=True)
-            loss, pred = self._step_loss(batch)
-            loss.backward()
+            loss, pred = self._step(batch, neg)
+            (loss * weight).backward()
             norm = torch.nn.utils.clip_grad_norm_(
                 self.model.parameters(), self.max_grad_norm or math.inf
             )
             grad_norm = max(grad_norm, float(norm))
             self.optimizer.step()
-            total += float(loss.detach())
+            total += float(loss.detach()) * weight
             batches += 1
             if pred is not None:
                 pred_min = min(pred_min, float(pred.min()))
                 pred_max = max(pred_max, float(pred.max()))
+        if self.distributed is not None:
+            total = self.distributed.sum([total])[0] / self.distributed.world_size
+            pred_min, pred_max = self.distributed.extremes(pred_min, pred_max)
         if self.task != "rating":
             pred_min = pred_max = math.nan
         return EpochStats(

@@ -1,0 +1,139 @@
+r"""Data-parallel training on :mod:`torch.distributed`, launched with ``torchrun``.
+
+Under ``torchrun --nproc_per_node=P script.py`` every process runs the same
+script; :meth:`Recommender.fit <gnnrec.Recommender.fit>` finds the launcher's
+environment, joins the process group (gloo on CPU, NCCL on CUDA) and trains
+data-parallel with :class:`~torch.nn.parallel.DistributedDataParallel`:
+
+* every process draws the same global batch of :math:`B` interactions (one
+  seed, shared by rank 0) and its negatives, and trains on its
+  :math:`\lceil B / P \rceil`-row shard;
+* its loss is re-weighted by :math:`P\,|B_r| / |B|`, so DDP's mean of the
+  gradients is exactly the gradient of the global batch's mean loss: two
+  processes follow one process's trajectory up to float rounding;
+* rank 0 computes the validation metric and broadcasts it, so early
+  stopping, and any callback's stop, is decided once for all.
+
+With sampled neighbourhoods (``fanouts``) each process samples and
+propagates only its shard's neighbourhood, which divides the work. With
+full-graph steps every process still propagates the whole graph each step:
+only the loss is divided.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+import os
+from dataclasses import dataclass
+
+import torch
+import torch.distributed as dist
+
+__all__ = ["DistributedContext", "distributed_context", "is_main_process"]
+
+_logger = logging.getLogger("gnnrec")
+
+#: How long a collective waits for a missing process before raising.
+DEFAULT_TIMEOUT = datetime.timedelta(minutes=10)
+
+
+@dataclass(frozen=True)
+class DistributedContext:
+    """The process group a fit trains in.
+
+    Attributes
+    ----------
+    rank : int
+        This process's rank, ``0 .. world_size - 1``.
+    world_size : int
+        Number of processes.
+    """
+
+    rank: int
+    world_size: int
+
+    @property
+    def is_main(self) -> bool:
+        """Whether this is rank 0 (the process that evaluates and saves)."""
+        return self.rank == 0
+
+    def shard(self, rows: torch.Tensor) -> torch.Tensor:
+        """This rank's contiguous share of a batch (shares differ by at most one row)."""
+        return torch.tensor_split(rows, self.world_size)[self.rank]
+
+    def broadcast_int(self, value: int) -> int:
+        """Rank 0's ``value`` on every rank."""
+        box = [value]
+        dist.broadcast_object_list(box, src=0)
+        return int(box[0])
+
+    def broadcast_metrics(self, metrics: dict[str, float] | None) -> dict[str, float]:
+        """Rank 0's ``metrics`` on every rank (the others pass ``None``)."""
+        box = [metrics]
+        dist.broadcast_object_list(box, src=0)
+        assert box[0] is not None
+        return dict(box[0])
+
+    def any(self, flag: bool) -> bool:
+        """Whether ``flag`` is true on any rank."""
+        t = torch.tensor([int(flag)])
+        dist.all_reduce(t, op=dist.ReduceOp.MAX)
+        return bool(t.item())
+
+    def sum(self, values: list[float]) -> list[float]:
+        """Element-wise sum of ``values`` over the ranks."""
+        t = torch.tensor(values, dtype=torch.float64)
+        dist.all_reduce(t)
+        return [float(v) for v in t]
+
+    def extremes(self, low: float, high: float) -> tuple[float, float]:
+        """The smallest ``low`` and the largest ``high`` over the ranks."""
+        t = torch.tensor([-low, high], dtype=torch.float64)
+        dist.all_reduce(t, op=dist.ReduceOp.MAX)
+        return -float(t[0]), float(t[1])
+
+
+def _launched() -> bool:
+    return int(os.environ.get("WORLD_SIZE", "1")) > 1 and "RANK" in os.environ
+
+
+def distributed_context(device: torch.device) -> DistributedContext | None:
+    """The process group to train in, joining torchrun's if needed; ``None`` for one process.
+
+    An initialised default process group is used as it is. Otherwise, under
+    ``torchrun`` (``WORLD_SIZE`` > 1 and ``RANK`` in the environment) this
+    process joins it with the gloo backend on CPU or NCCL on CUDA, and a
+    collective that waits longer than ten minutes for a missing process
+    raises instead of hanging.
+
+    Parameters
+    ----------
+    device : torch.device
+        The device this process trains on.
+    """
+    if not dist.is_available():
+        return None
+    if not dist.is_initialized():
+        if not _launched():
+            return None
+        backend = "nccl" if device.type == "cuda" else "gloo"
+        dist.init_process_group(backend=backend, timeout=DEFAULT_TIMEOUT)
+        _logger.info("joined the torchrun process group: rank %d of %d (%s)",
+                     dist.get_rank(), dist.get_world_size(), backend)
+    if dist.get_world_size() == 1:
+        return None
+    return DistributedContext(dist.get_rank(), dist.get_world_size())
+
+
+def is_main_process() -> bool:
+    """Whether this process should evaluate and save: rank 0, or the only process.
+
+    Examples
+    --------
+    >>> is_main_process()
+    True
+    """
+    if dist.is_available() and dist.is_initialized():
+        return dist.get_rank() == 0
+    return int(os.environ.get("RANK", "0")) == 0
