@@ -28,6 +28,7 @@ from gnnrec.datasets import list_movielens, load_movielens
 from gnnrec.encoders import list_encoders
 from gnnrec.heads import list_heads
 from gnnrec.recommender import Recommender
+from gnnrec.training.distributed import is_main_process
 
 HELP = "fit a model on a CSV/TSV/Parquet file or on MovieLens and save it"
 EPILOG = """\
@@ -46,7 +47,7 @@ class Param:
     """A setting of ``fit``: its option, its config key and its check."""
 
     name: str  # the Recommender parameter (or "validation_fraction")
-    kind: str  # "int", "float", "str"
+    kind: str  # "int", "float", "str", "fanouts" ("auto", an int or a list of ints)
     help: str
     minimum: float | None = None
     strict: bool = False  # minimum excluded
@@ -61,7 +62,8 @@ class Param:
         return self.option or "--" + self.name.replace("_", "-")
 
     def constraint(self) -> str:
-        text = {"int": "an integer", "float": "a number", "str": "a string"}[self.kind]
+        text = {"int": "an integer", "float": "a number", "str": "a string",
+                "fanouts": "auto, an integer >= 1 or comma-separated integers >= 1"}[self.kind]
         if self.choices:
             text = "one of " + ", ".join(repr(c) for c in self.choices)
         if self.minimum is not None and self.maximum is not None:
@@ -74,6 +76,13 @@ class Param:
         """``value`` if it is valid, else a ValueError saying what it must be."""
         if value is None and self.nullable:
             return None
+        if self.kind == "fanouts":
+            values = value if isinstance(value, list) else [value]
+            ok = value == "auto" or (bool(values) and all(
+                isinstance(v, int) and not isinstance(v, bool) and v >= 1 for v in values))
+            if not ok:
+                raise ValueError(f"must be {self.constraint()}, got {value!r}")
+            return value
         ok = {"int": isinstance(value, int), "str": isinstance(value, str),
               "float": isinstance(value, (int, float))}[self.kind]
         ok = ok and not isinstance(value, bool)
@@ -99,6 +108,12 @@ class Param:
         value: Any = text
         if self.nullable and text.lower() == "none":
             value = None
+        elif self.kind == "fanouts" and text != "auto":
+            try:
+                parts = [int(t) for t in text.split(",")]
+                value = parts[0] if len(parts) == 1 else parts
+            except ValueError:
+                pass
         elif self.kind in ("int", "float"):
             try:
                 value = int(text) if self.kind == "int" else float(text)
@@ -120,6 +135,9 @@ PARAMS = [
     Param("num_layers", "int", "encoder depth (default: 3)", 0, nullable=True),
     Param("epochs", "int", "maximum number of epochs", 1),
     Param("batch_size", "int", "interactions per step", 1),
+    Param("fanouts", "fanouts", "neighbours sampled per node and layer, e.g. 10 or 15,10,5 "
+          "(none: propagate the whole graph every step; auto: by the graph's size)",
+          nullable=True, metavar="F"),
     Param("learning_rate", "float", "Adam's learning rate", 0.0, strict=True),
     Param("weight_decay", "float", "L2 penalty", 0.0),
     Param("num_negatives", "int", "sampled negatives per positive (ranking)", 1),
@@ -247,6 +265,8 @@ def run(args: argparse.Namespace) -> int:
     except (ValueError, TypeError, KeyError) as err:
         raise CLIError(_settings_terms(describe(err), given, args.config)) from err
     seconds = time.perf_counter() - start
+    if not is_main_process():  # under torchrun, rank 0 saves and reports
+        return 0
     with user_errors(f"--out {args.out}"):
         model.save(args.out)
     if not args.quiet:

@@ -263,3 +263,17 @@ def test_fit_on_movielens_100k(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     assert capsys.readouterr().out.startswith(
         "fitted lightgcn for ranking on 100000 interactions (943 users, 1682 items): 1 epochs")
     assert Recommender.load(out).n_items_ == 1682
+
+
+@pytest.mark.parametrize(("text", "value"), [("auto", "auto"), ("none", None), ("7", 7),
+                                             ("4,3", [4, 3])])
+def test_fanouts_option_parses_auto_none_one_or_per_layer(text: str, value: object) -> None:
+    param = next(p for p in PARAMS if p.name == "fanouts")
+    assert param.parse(text) == value
+
+
+def test_bad_fanouts_option_says_what_it_must_be(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["fit", "ml-100k", "--out", "x.gnnrec", "--fanouts", "3,0"])
+    assert ("--fanouts: must be auto, an integer >= 1 or comma-separated integers >= 1 or none, "
+            "got [3, 0]") in capsys.readouterr().err
