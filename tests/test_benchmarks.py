@@ -218,3 +218,34 @@ def test_git_revision_names_the_checked_out_commit() -> None:
                           text=True, check=True).stdout.strip()
     revision = _git_revision()
     assert revision is not None and revision.split()[0] == head
+
+
+def test_scale_times_steps_and_renders_its_checks(tmp_path: Path) -> None:
+    import numpy as np
+
+    from benchmarks import scale
+    from gnnrec import Interactions
+
+    rng = np.random.default_rng(0)
+    data = Interactions.from_arrays(rng.integers(0, 50, 600), rng.integers(0, 30, 600),
+                                    duplicates="last")
+    timed = scale._step_seconds(data, "sage", [3, 3, 3], steps=2)
+    assert timed["steps_per_epoch"] == 1 and timed["steps_timed"] == 1  # one batch: all of it
+    assert timed["seconds_per_epoch"] > 0
+    assert scale.slope([1, 10, 100], [2, 20, 200]) == pytest.approx(1.0)
+
+    def row(size: str, n: int, epoch: float) -> dict[str, object]:
+        step = {"seconds_per_epoch": epoch}
+        return {"size": size, "source": "s", "interactions": n, "users": 1, "items": 1,
+                "data_seconds": 1.0, "split_seconds": 1.0, "graph_seconds": 1.0,
+                "lightgcn_sampled_epoch_seconds": [epoch], "lightgcn_full": step,
+                "sage_sampled": step, "gat_sampled": step, "evaluate_seconds": 200.0,
+                "evaluated_users": 10, "recall@20": 0.2, "popularity_recall@20": 0.1,
+                "peak_rss_bytes": 2**30 * n / 10**6, "model_file_bytes": 10**6}
+    meta = {"machine": "m.", "load_before": "1", "load_after": "1", "epochs": 1, "steps": 2,
+            "fanout": 10}
+    scale.render([row("1m", 10**6, 10.0), row("32m", 32 * 10**6, 400.0)], meta, tmp_path)
+    page = (tmp_path / "scale.md").read_text()
+    assert "| ML-32M-shaped LightGCN epoch ≤ 10 min | 6.7 min | yes |" in page
+    assert "full-ranking evaluation of all 10 test users ≤ 3 min | 3.3 min | **no** |" in page
+    assert (tmp_path / "scale" / "scale.png").stat().st_size > 0
