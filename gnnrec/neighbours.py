@@ -318,8 +318,8 @@ class NeighbourSampler:
         # out.row are the sampled sources, out.col the seeds/targets they flow into
         order = torch.argsort(out.col, stable=True)
         dst, src = out.col[order], out.row[order]
-        expanded = int(sum(out.num_sampled_nodes[: len(self.fanouts)]))
-        taken = torch.bincount(dst, minlength=len(nodes))[:expanded]
+        # nodes first reached at the last hop were not expanded: they keep 0 draws
+        taken = torch.bincount(dst, minlength=len(nodes))
         return self._build(nodes, len(seeds), [dst], [src], taken)
 
     def _build(

@@ -67,9 +67,13 @@ class Trainer:
     """Fits a :class:`~gnnrec.model.GraphRecModel` on interactions, epoch by epoch.
 
     Every step gets the embeddings of the batch's nodes from
-    :attr:`propagation` (:class:`~gnnrec.training.propagation.FullGraph`: one
-    pass over the whole graph, whatever the batch size, so large batches are
-    cheap epochs) and scores the batch's interactions with them.
+    :attr:`propagation` and scores the batch's interactions with them:
+    :class:`~gnnrec.training.propagation.FullGraph` makes one pass over the
+    whole graph whatever the batch size (large batches are cheap epochs);
+    with ``fanouts``,
+    :class:`~gnnrec.training.propagation.SampledNeighbourhoods` propagates
+    only the batch's sampled neighbourhood (an epoch's cost grows linearly
+    with the interactions).
 
     Parameters
     ----------
@@ -167,7 +171,10 @@ class Trainer:
         self.distributed = distributed
         step: nn.Module = _StepLoss(self)
         if distributed is not None:
-            step = DistributedDataParallel(step)
+            gpus = None
+            if device.type == "cuda":
+                gpus = [torch.cuda.current_device() if device.index is None else device.index]
+            step = DistributedDataParallel(step, device_ids=gpus)
         self._step = step
         dense = [p for n, p in model.named_parameters() if not n.startswith("embedding.")]
         self.optimizer = torch.optim.Adam(
