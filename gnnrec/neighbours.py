@@ -23,8 +23,7 @@ outputs never read their deeper layers.
 Two samplers give the same estimate: :class:`NeighbourSampler` is pure,
 vectorised torch (any device, no extra package); when ``torch-sparse`` or
 ``pyg-lib`` is importable, ``backend="pyg"`` uses PyG's own neighbour sampler
-(the engine of :class:`torch_geometric.loader.NeighborLoader`), which draws
-without replacement.
+(the engine of :class:`torch_geometric.loader.NeighborLoader`).
 """
 
 from __future__ import annotations
@@ -53,6 +52,12 @@ def pyg_sampler_available() -> bool:
     except ImportError:  # pragma: no cover - very old PyG
         return False
     return bool(WITH_PYG_LIB or WITH_TORCH_SPARSE)
+
+
+def _with_pyg_lib() -> bool:
+    from torch_geometric.typing import WITH_PYG_LIB
+
+    return bool(WITH_PYG_LIB)
 
 
 def _csr(rows: Tensor, cols: Tensor, values: Tensor, size: int, *, sorted_rows: bool) -> Tensor:
@@ -192,7 +197,10 @@ class NeighbourSampler:
     backend : {"auto", "torch", "pyg"}, default "auto"
         ``"torch"``: vectorised torch, draws with replacement beyond the
         fan-out (any device). ``"pyg"``: PyG's compiled sampler (needs
-        ``torch-sparse`` or ``pyg-lib``; CPU), draws without replacement.
+        ``torch-sparse`` or ``pyg-lib``; CPU): without replacement with
+        ``pyg-lib``; with replacement (``fanout`` draws per node, duplicates
+        weighted) with ``torch-sparse`` alone, whose draws without replacement
+        favour a node's first neighbours (pytorch_sparse issue 385).
         ``"auto"``: ``"pyg"`` when it is importable and the graph is on the
         CPU, else ``"torch"``.
 
@@ -240,6 +248,8 @@ class NeighbourSampler:
         self._degree_float = degree.to(torch.float32)
         self._local = torch.full((self.num_nodes,), -1, dtype=torch.int64, device=device)
         self._pyg = None
+        #: whether the PyG backend draws with replacement
+        self.replace = False
         if self.backend == "pyg":
             from torch_geometric.data import Data
             from torch_geometric.sampler import NeighborSampler as PygNeighborSampler
@@ -250,7 +260,13 @@ class NeighbourSampler:
                 torch.repeat_interleave(torch.arange(self.num_nodes), degree),
             ])
             data = Data(edge_index=edge_index, num_nodes=self.num_nodes)
-            self._pyg = PygNeighborSampler(data, num_neighbors=self.fanouts, replace=False)
+            # torch-sparse's draws without replacement are not uniform (the last
+            # neighbours are under-drawn: pytorch_sparse issue 385, measured in
+            # tests/test_neighbours.py); its draws with replacement are, and the
+            # estimate stays unbiased. pyg-lib's are uniform either way.
+            self.replace = not _with_pyg_lib()
+            self._pyg = PygNeighborSampler(data, num_neighbors=self.fanouts,
+                                           replace=self.replace)
 
     def sample(self, seeds: Tensor, *, generator: torch.Generator) -> SampledGraph:
         """The sampled neighbourhood of ``seeds`` (distinct global node indices).
