@@ -72,7 +72,9 @@ def load_size(size: str) -> tuple[Interactions, str]:
     if size == "1m":
         return load_movielens("ml-1m", download=False).interactions, "ML-1M (real)"
     if size == "4m":
-        return make_interactions(**SIZE_4M, random_state=0), "generated, 4M"
+        return make_interactions(n_users=SIZE_4M["n_users"], n_items=SIZE_4M["n_items"],
+                                 n_interactions=SIZE_4M["n_interactions"],
+                                 random_state=0), "generated, 4M"
     return make_interactions(SHAPES[size], random_state=0), SHAPES[size]
 
 
@@ -285,6 +287,9 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--torchrun-max", default="10m",
                     help="largest size also run under torchrun with 1 and 2 processes ('' for none)")
     ap.add_argument("--out", type=Path, default=RESULTS)
+    ap.add_argument("--merge", type=Path, nargs="+", default=None, metavar="JSON",
+                    help="render the page from these scale.json files (runs of other sizes) "
+                         "instead of measuring")
     ap.add_argument("--child", help=argparse.SUPPRESS)
     ap.add_argument("--ddp-child", help=argparse.SUPPRESS)
     ap.add_argument("--json", type=Path, help=argparse.SUPPRESS)
@@ -298,6 +303,18 @@ def main(argv: list[str] | None = None) -> None:
         if int(os.environ.get("RANK", "0")) == 0:
             assert args.json is not None
             args.json.write_text(json.dumps(result))
+        return
+    if args.merge:
+        runs = [json.loads(path.read_text()) for path in args.merge]
+        merged = {r["size"]: r for run in runs for r in run["results"]}
+        meta = {**runs[0]["meta"], "runs": [run["meta"] for run in runs]}
+        meta["load_before"] = " | ".join(run["meta"]["load_before"] for run in runs)
+        meta["load_after"] = " | ".join(run["meta"]["load_after"] for run in runs)
+        args.out.mkdir(parents=True, exist_ok=True)
+        (args.out / "scale.json").write_text(
+            json.dumps({"meta": meta, "results": list(merged.values())}, indent=1))
+        render(list(merged.values()), meta, args.out)
+        print(f"wrote {args.out / 'scale.md'}")
         return
     sizes = [s for s in args.sizes.split(",") if s]
     unknown = sorted(set(sizes) - set(SIZES))
