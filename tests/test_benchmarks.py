@@ -237,7 +237,7 @@ def test_scale_times_steps_and_renders_its_checks(tmp_path: Path) -> None:
     def row(size: str, n: int, epoch: float) -> dict[str, object]:
         step = {"seconds_per_epoch": epoch}
         return {"size": size, "source": "s", "interactions": n, "users": 1, "items": 1,
-                "data_seconds": 1.0, "split_seconds": 1.0, "graph_seconds": 1.0,
+                "train_interactions": n, "data_seconds": 1.0, "split_seconds": 1.0, "graph_seconds": 1.0,
                 "lightgcn_sampled_epoch_seconds": [epoch], "lightgcn_full": step,
                 "sage_sampled": step, "gat_sampled": step, "evaluate_seconds": 200.0,
                 "evaluated_users": 10, "recall@20": 0.2, "popularity_recall@20": 0.1,
