@@ -534,7 +534,7 @@ def test_early_stopping_on_rating_validation(planted: Any) -> None:
 
 
 def test_no_validation_keeps_last_epoch(small_implicit: Interactions, fast: dict) -> None:
-    model = Recommender(**fast).fit(small_implicit)
+    model = Recommender(**fast, validation_fraction=None).fit(small_implicit)
     assert model.best_epoch_ == fast["epochs"] == len(model.history_)
     assert not any(k.startswith("val_") for k in model.history_[0])
 
