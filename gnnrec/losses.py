@@ -26,6 +26,7 @@ Register your own with :func:`register_loss`.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -431,7 +432,7 @@ def _uniformity(x: Tensor) -> Tensor:
         return x.sum() * 0.0
     sq = (2 - 2 * (x @ x.T)).clamp(min=0.0)  # squared distances of unit vectors
     off = ~torch.eye(m, dtype=torch.bool, device=x.device)
-    return torch.logsumexp(-2 * sq[off], dim=0) - torch.log(torch.tensor(m * (m - 1.0)))
+    return torch.logsumexp(-2 * sq[off], dim=0) - math.log(m * (m - 1.0))
 
 
 @register_loss("directau")
