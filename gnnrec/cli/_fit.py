@@ -139,8 +139,8 @@ PARAMS = [
           "(default: a fresh seed each run)", 0, nullable=True, option="--seed"),
     Param("validation_fraction", "float", "when no validation set is given, hold out this "
           "fraction of each user's rows for early stopping and best-epoch selection "
-          "(default: 0.1; none or 0: train on every row for --epochs epochs)",
-          0.0, maximum=1.0, nullable=True),
+          "(none or 0: train on every row for --epochs epochs)", 0.0, maximum=1.0,
+          nullable=True),
 ]
 _BY_NAME = {p.name: p for p in PARAMS}
 #: Config keys, also as written on the command line (``seed``, ``embedding-dim``).
