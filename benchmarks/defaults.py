@@ -191,6 +191,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=0, help="random_state of every fit")
     ap.add_argument("--out", type=Path, default=Path("benchmarks/results"))
     ap.add_argument("--render-only", action="store_true")
+    ap.add_argument("--merge", type=Path, nargs="+", default=[],
+                    help="with --render-only: add the rows of these JSON files of other runs")
     ap.add_argument("--study", action="store_true",
                     help="run only the keep-best-epoch against refit study (LightGCN, each "
                          "task) and add it to an existing JSON")
@@ -203,7 +205,15 @@ def main(argv: list[str] | None = None) -> int:
         return {**result, **json.loads(study_path.read_text())} if study_path.exists() else result
 
     if args.render_only:
-        md_path.write_text(render(with_study(json.loads(json_path.read_text()))))
+        result = json.loads(json_path.read_text())
+        for other in args.merge:  # rows of other runs replace rows of the same fit
+            extra = json.loads(other.read_text())
+            keys = {(r["encoder"], r["task"]) for r in extra["rows"]}
+            result["rows"] = [r for r in result["rows"] if (r["encoder"], r["task"]) not in keys]
+            result["rows"] += [{"command": extra["command"], **r} for r in extra["rows"]]
+            result["command"] += "`; `" + extra["command"]
+        json_path.write_text(json.dumps(result, indent=1))
+        md_path.write_text(render(with_study(result)))
         return 0
     data = load_movielens(args.dataset.removeprefix("ml-"), download=False).interactions
     splits: dict[str, Any] = {
@@ -222,18 +232,18 @@ def main(argv: list[str] | None = None) -> int:
             md_path.write_text(render({**json.loads(json_path.read_text()), **study}))
         return 0
     rows = []
+    args.out.mkdir(parents=True, exist_ok=True)
     for encoder in args.encoders.split(","):
         for task in args.tasks.split(","):
             row = run_one(encoder, task, splits[task], args.seed)
             print(json.dumps(row), flush=True)
             rows.append(row)
-    result = {
-        "dataset": args.dataset, "seed": args.seed, "rows": rows, "versions": _versions(),
-        "commit": _commit(), "command": command,
-    }
-    args.out.mkdir(parents=True, exist_ok=True)
-    json_path.write_text(json.dumps(result, indent=1))
-    md_path.write_text(render(with_study(result)))
+            result = {  # written after every fit, so a cut run keeps its rows
+                "dataset": args.dataset, "seed": args.seed, "rows": rows,
+                "versions": _versions(), "commit": _commit(), "command": command,
+            }
+            json_path.write_text(json.dumps(result, indent=1))
+            md_path.write_text(render(with_study(result)))
     return 0
 
 
