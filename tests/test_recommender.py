@@ -783,12 +783,12 @@ def test_validation_fraction_carve_is_deterministic_per_user_and_disjoint(
     from gnnrec.recommender import _carve_validation
 
     fit, val = _carve_validation(small_implicit, 0.2, seed=3)
-    again_fit, again_val = _carve_validation(small_implicit, 0.2, seed=3)
+    _, again_val = _carve_validation(small_implicit, 0.2, seed=3)
     assert np.array_equal(val.users, again_val.users) and np.array_equal(val.items, again_val.items)
     other = _carve_validation(small_implicit, 0.2, seed=4)[1]
     assert not (np.array_equal(val.users, other.users) and np.array_equal(val.items, other.items))
     # disjoint, and together exactly the training rows
-    key = lambda d: set(zip(d.users.tolist(), d.items.tolist()))  # noqa: E731
+    key = lambda d: set(zip(d.users.tolist(), d.items.tolist(), strict=True))  # noqa: E731
     assert not key(fit) & key(val)
     assert key(fit) | key(val) == key(small_implicit)
     assert len(fit) + len(val) == len(small_implicit)

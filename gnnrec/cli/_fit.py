@@ -24,10 +24,10 @@ from gnnrec.cli._common import (
 )
 from gnnrec.cli._io import add_table_options, read_interactions
 from gnnrec.data import Interactions
-from gnnrec.losses import list_losses
 from gnnrec.datasets import list_movielens, load_movielens
 from gnnrec.encoders import list_encoders
 from gnnrec.heads import list_heads
+from gnnrec.losses import list_losses
 from gnnrec.recommender import Recommender
 
 HELP = "fit a model on a CSV/TSV/Parquet file or on MovieLens and save it"
