@@ -214,9 +214,20 @@ def main(argv: list[str] | None = None) -> int:
                     help="with --render-only: add the rows of these JSON files of other runs "
                          "(of the same protocol) to the page; a row of a later file replaces "
                          "one of the same system")
+    ap.add_argument("--from-log", type=Path, nargs=2, metavar=("LOG", "COMMAND"),
+                    help="with --render-only: rebuild the rows of a run cut short before it "
+                         "wrote its JSON from the records it printed (LOG), run as COMMAND")
     args = ap.parse_args(argv)
     json_path = args.out / f"quality-{args.dataset}.json"
     md_path = args.out / f"quality-{args.dataset}.md"
+    if args.render_only and args.from_log:
+        log, logged_command = args.from_log
+        result = {**from_log(log.read_text(), str(logged_command)), "dataset": args.dataset,
+                  "versions": _versions(), "commit": _commit()}
+        args.out.mkdir(parents=True, exist_ok=True)
+        json_path.write_text(json.dumps(result, indent=1))
+        md_path.write_text(render(result))
+        return 0
     if args.render_only:
         result = merge([json.loads(json_path.read_text())]
                        + [json.loads(p.read_text()) for p in args.merge])
@@ -246,6 +257,28 @@ def main(argv: list[str] | None = None) -> int:
         json_path.write_text(json.dumps(result, indent=1))
         md_path.write_text(render(result))
     return 0
+
+
+def from_log(text: str, command: str) -> dict[str, Any]:
+    """The rows of a run rebuilt from the JSON records :func:`run_system` printed."""
+    rows: dict[str, dict[str, Any]] = {}
+    for line in text.splitlines():
+        if not line.startswith("{"):
+            continue
+        record = json.loads(line)
+        name = record.pop("system")
+        row = rows.setdefault(name, {"system": name, "candidates": [], "runs": [],
+                                     "seeded": SYSTEMS[name][2], "command": command})
+        (row["runs"] if "seed" in record else row["candidates"]).append(record)
+    for row in rows.values():
+        scored = [c for c in row["candidates"] if math.isfinite(c["val_ndcg@20"])]
+        row["chosen"] = (max(scored, key=lambda c: c["val_ndcg@20"])["params"] if scored
+                         else _describe(SYSTEMS[row["system"]][1][0]))
+        row["searched"] = bool(scored)
+    done = [r for n in SYSTEMS if n in rows and (r := rows[n])["runs"]]
+    seeds = sorted({run["seed"] for r in done for run in r["runs"]})
+    return {"seeds": seeds, "rows": done, "command": command,
+            "not_run": [n for n in SYSTEMS if n not in {r["system"] for r in done}]}
 
 
 def merge(results: list[dict[str, Any]]) -> dict[str, Any]:
