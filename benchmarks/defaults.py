@@ -88,6 +88,7 @@ def refit_study(task: Any, split: Any, seed: int, encoder: str = "lightgcn") -> 
                 "epochs": len(keep.history_), "best_epoch": keep.best_epoch_,
                 "seconds": keep_s, "load": os.getloadavg()[0],
                 **{f"dev_{k}": float(metrics[k]) for k in keys}})
+    print(json.dumps(out[-1]), flush=True)
     start = time.perf_counter()
     refit = Recommender(encoder=encoder, task=task, random_state=seed, validation_fraction=None,
                         epochs=keep.best_epoch_).fit(dev.train)
@@ -96,6 +97,7 @@ def refit_study(task: Any, split: Any, seed: int, encoder: str = "lightgcn") -> 
                 "epochs": keep.best_epoch_, "best_epoch": keep.best_epoch_,
                 "seconds": keep_s + time.perf_counter() - start, "load": os.getloadavg()[0],
                 **{f"dev_{k}": float(metrics[k]) for k in keys}})
+    print(json.dumps(out[-1]), flush=True)
     return out
 
 
