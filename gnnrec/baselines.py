@@ -41,6 +41,7 @@ from gnnrec.encoders import LightGCN
 from gnnrec.evaluation import FullRankingEvaluator
 from gnnrec.evaluation.full_ranking import known_rows
 from gnnrec.heads import Head
+from gnnrec.losses import Loss
 from gnnrec.ranking import flat_indices, masked_top_k
 from gnnrec.recommender import Recommender
 
@@ -602,8 +603,10 @@ class MF(Recommender):
         batch_size: int = 16384,
         learning_rate: float = 0.03,
         weight_decay: float = 1e-3,
-        num_negatives: int = 1,
+        loss: str | type | Loss | None = None,
+        num_negatives: int | None = None,
         early_stopping: int | None = 10,
+        validation_fraction: float | None = 0.1,
         validation_metric: str | None = None,
         max_grad_norm: float | None = None,
         device: str | torch.device = "auto",
@@ -613,8 +616,9 @@ class MF(Recommender):
         super().__init__(
             encoder=LightGCN(num_layers=0), head=head, task=task, embedding_dim=embedding_dim,
             num_layers=None, epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
-            weight_decay=weight_decay, num_negatives=num_negatives,
-            early_stopping=early_stopping, validation_metric=validation_metric,
+            weight_decay=weight_decay, loss=loss, num_negatives=num_negatives,
+            early_stopping=early_stopping, validation_fraction=validation_fraction,
+            validation_metric=validation_metric,
             max_grad_norm=max_grad_norm, device=device, random_state=random_state,
             verbose=verbose,
         )
@@ -627,6 +631,7 @@ class MF(Recommender):
         device: str | torch.device = "auto",
         encoder: nn.Module | None = None,
         head: Head | None = None,
+        loss: Loss | None = None,
     ) -> MF:
         """Load a model written by :meth:`save` (see :meth:`gnnrec.Recommender.load`).
 
@@ -644,7 +649,7 @@ class MF(Recommender):
         """
         if encoder is not None:
             raise ValueError(f"MF.load: encoder must be None (MF's encoder is fixed), got {encoder!r}")
-        rec = Recommender.load(path, device=device, head=head)
+        rec = Recommender.load(path, device=device, head=head, loss=loss)
         layers = rec.model_.encoder.num_layers if isinstance(rec.model_.encoder, LightGCN) else None
         if layers != 0:
             raise ValueError(

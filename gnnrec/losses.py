@@ -1,17 +1,61 @@
-"""Training objectives: BPR for ranking, MSE or cross-entropy for ratings, and L2 regularisation."""
+"""Training objectives: ranking losses, MSE or cross-entropy for ratings, and L2 regularisation.
+
+Ranking objectives are *loss components*, chosen like encoders and heads:
+by name (``Recommender(loss="softmax")``), by class, or as a configured
+instance (``Recommender(loss=SampledSoftmax(temperature=0.2))``). Each is a
+:class:`Loss` that maps one training step's :class:`RankingBatch` (the
+batch's positive pairs, their sampled negatives, their final embeddings and
+the head's scores) to a scalar. The built-in ones:
+
+=================  ==========================================================
+name               objective
+=================  ==========================================================
+``"bpr"``          :class:`BPR`, pairwise logistic loss (the default)
+``"softmax"``      :class:`SampledSoftmax`, InfoNCE over sampled (and
+                   optionally in-batch) negatives, with a temperature
+``"cosine"``       :class:`CosineContrastive`, SimpleX's cosine contrastive
+                   loss with a margin and a negative weight
+``"directau"``     :class:`DirectAU`, alignment plus uniformity of the
+                   normalised embeddings (no negatives)
+``"simgcl"``       :class:`SimGCL`, any of the above plus an InfoNCE term
+                   between two noise-perturbed views of the embeddings
+=================  ==========================================================
+
+Register your own with :func:`register_loss`.
+"""
 
 from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from gnnrec._components import Configurable, Registry, resolve
+from gnnrec._validation import argument_error, check_bool, check_float
+
+if TYPE_CHECKING:
+    from gnnrec.heads.base import Head
+
 __all__ = [
+    "BPR",
+    "CosineContrastive",
+    "DirectAU",
+    "Loss",
+    "RankingBatch",
+    "SampledSoftmax",
+    "SimGCL",
     "bpr_loss",
     "l2_penalty",
     "l2_penalty_by_count",
+    "list_losses",
     "mse_loss",
     "rating_cross_entropy_loss",
+    "register_loss",
+    "resolve_loss",
 ]
 
 
@@ -147,3 +191,366 @@ def l2_penalty_by_count(weight: Tensor, counts: Tensor, *, batch_size: int) -> T
     True
     """
     return (counts.to(weight.dtype) @ weight.square().sum(-1)) / (2 * batch_size)
+
+
+# ---------------------------------------------------------------------- ranking loss components
+@dataclass(frozen=True)
+class RankingBatch:
+    """What a ranking :class:`Loss` sees of one training step.
+
+    The embeddings are those the trainer's propagation returned for the step
+    (the encoder's final embeddings), so a loss works the same under
+    full-graph and sampled propagation.
+
+    Attributes
+    ----------
+    users, items : torch.Tensor
+        The batch's positive pairs (indices), shape ``(b,)``.
+    negatives : torch.Tensor
+        Sampled negative items, shape ``(b, n)`` (``n`` may be 0).
+    user_emb, item_emb : torch.Tensor
+        Final embeddings of ``users`` and ``items``, shape ``(b, d)``.
+    negative_emb : torch.Tensor
+        Final embeddings of ``negatives``, shape ``(b, n, d)``.
+    pos_score : torch.Tensor
+        The head's scores :math:`s(u, i)` of the pairs, shape ``(b,)``.
+    neg_score : torch.Tensor
+        The head's scores :math:`s(u, j)` of the negatives, shape ``(b, n)``.
+    head : Head
+        The model's head (for losses that score more pairs, e.g. in-batch
+        negatives).
+    """
+
+    users: Tensor
+    items: Tensor
+    negatives: Tensor
+    user_emb: Tensor
+    item_emb: Tensor
+    negative_emb: Tensor
+    pos_score: Tensor
+    neg_score: Tensor
+    head: Head
+
+
+class Loss(Configurable):
+    """Base class of ranking objectives: a scalar from a :class:`RankingBatch`.
+
+    A subclass stores its constructor arguments (its hyper-parameters) as
+    attributes of the same name, like encoders and heads, so that
+    :class:`~gnnrec.Recommender` can copy, save and load it, and implements
+    :meth:`forward`.
+    """
+
+    #: Negatives per positive when ``Recommender(num_negatives=None)``.
+    default_negatives: int = 1
+
+    def forward(self, batch: RankingBatch) -> Tensor:
+        """The loss of one step (a 0-d tensor)."""
+        raise NotImplementedError
+
+
+LOSSES: Registry[Loss] = Registry("loss", Loss)
+
+
+def register_loss(name: str | None = None) -> Any:
+    """Class decorator registering a :class:`Loss` under ``name`` (default: lower-case class name).
+
+    Examples
+    --------
+    >>> import torch
+    >>> @register_loss("hinge")
+    ... class Hinge(Loss):
+    ...     def forward(self, batch):
+    ...         return torch.relu(1 - batch.pos_score.unsqueeze(-1) + batch.neg_score).mean()
+    >>> "hinge" in list_losses()
+    True
+    >>> _ = LOSSES._classes.pop("hinge")
+    """
+    return LOSSES.register(name)
+
+
+def list_losses(pattern: str = "*") -> list[str]:
+    """Names of the registered ranking losses matching a shell-style wildcard.
+
+    Examples
+    --------
+    >>> list_losses()
+    ['bpr', 'cosine', 'directau', 'simgcl', 'softmax']
+    """
+    return LOSSES.names(pattern)
+
+
+def resolve_loss(loss: str | type | Loss) -> Loss:
+    """A :class:`Loss` instance from a registered name, a class or an instance.
+
+    Raises
+    ------
+    ValueError
+        For an unknown name (the message lists the valid ones).
+    TypeError
+        For anything else.
+    """
+    return resolve(loss, LOSSES, caller="resolve_loss")
+
+
+def _normalize(x: Tensor) -> Tensor:
+    return F.normalize(x, dim=-1)
+
+
+@register_loss("bpr")
+class BPR(Loss):
+    r"""Bayesian personalised ranking over the sampled negatives (:func:`bpr_loss`).
+
+    .. math::
+        \mathcal{L} = -\frac{1}{|B|\,n}\sum_{(u,i) \in B}\sum_{j=1}^{n}
+        \log \sigma\big(s(u,i) - s(u,j)\big)
+
+    with :math:`s` the head's score. One negative per positive by default.
+    """
+
+    default_negatives = 1
+
+    def forward(self, batch: RankingBatch) -> Tensor:
+        return bpr_loss(batch.pos_score, batch.neg_score)
+
+
+@register_loss("softmax")
+class SampledSoftmax(Loss):
+    r"""Sampled softmax (InfoNCE) over sampled and optionally in-batch negatives.
+
+    For each positive pair :math:`(u, i)` of the batch, with its negatives
+    :math:`N_u` (the :math:`n` sampled items and, with ``in_batch``, the
+    other positive items of the batch),
+
+    .. math::
+        \mathcal{L} = -\frac{1}{|B|}\sum_{(u,i) \in B}
+        \log \frac{\exp(s(u,i)/\tau)}{\exp(s(u,i)/\tau) + \sum_{j \in N_u} \exp(s(u,j)/\tau)}
+
+    where :math:`s` is the head's score and :math:`\tau` the temperature.
+    With many negatives it approximates the full softmax over the catalogue,
+    which optimises a ranking metric more directly than BPR does (Wu et al.,
+    2022, `On the effectiveness of sampled softmax loss for item
+    recommendation <https://arxiv.org/abs/2201.02327>`_).
+
+    Parameters
+    ----------
+    temperature : float, default 0.2
+        :math:`\tau > 0`; smaller values focus on the hardest negatives.
+    in_batch : bool, default False
+        Also use the batch's other positive items as negatives (an in-batch
+        item equal to the row's own positive is left out). This scores
+        :math:`|B|^2` pairs per step: use it with a ``batch_size`` of a few
+        thousand.
+    normalize : bool, default True
+        Score with the cosine of the final embeddings instead of the head
+        (:math:`s(u,i) = \cos(z_u, z_i)`), as the InfoNCE literature does;
+        the head's biases, if any, are then not trained by this loss. With
+        ``False`` the head's scores are used as they are.
+    """
+
+    default_negatives = 64
+
+    def __init__(self, temperature: float = 0.2, *, in_batch: bool = False,
+                 normalize: bool = True) -> None:
+        super().__init__()
+        c = "SampledSoftmax"
+        self.temperature = check_float(temperature, "temperature", caller=c, minimum=0.0,
+                                       strict=True)
+        self.in_batch = check_bool(in_batch, "in_batch", caller=c)
+        self.normalize = check_bool(normalize, "normalize", caller=c)
+
+    def forward(self, batch: RankingBatch) -> Tensor:
+        if self.normalize:
+            u = _normalize(batch.user_emb)
+            pos = (u * _normalize(batch.item_emb)).sum(-1)
+            neg = (_normalize(batch.negative_emb) * u.unsqueeze(1)).sum(-1)
+        else:
+            pos, neg = batch.pos_score, batch.neg_score
+        logits = [pos.unsqueeze(-1), neg]
+        if self.in_batch:
+            if self.normalize:
+                shared = u @ _normalize(batch.item_emb).T
+            else:
+                shared = batch.head.score_all(batch.user_emb, batch.item_emb, batch.users,
+                                              batch.items)
+            same = batch.items.unsqueeze(0) == batch.items.unsqueeze(1)
+            logits.append(shared.masked_fill(same, float("-inf")))
+        scaled = torch.cat(logits, dim=-1) / self.temperature
+        return -(scaled[:, 0] - torch.logsumexp(scaled, dim=-1)).mean()
+
+
+@register_loss("cosine")
+class CosineContrastive(Loss):
+    r"""SimpleX's cosine contrastive loss (`Mao et al., 2021 <https://arxiv.org/abs/2109.12613>`_).
+
+    With :math:`\cos` the cosine of the final embeddings, margin :math:`m`
+    and negative weight :math:`w`,
+
+    .. math::
+        \mathcal{L} = \frac{1}{|B|}\sum_{(u,i) \in B}\Big[
+        \big(1 - \cos(z_u, z_i)\big) + \frac{w}{n}\sum_{j=1}^{n}
+        \max\big(0, \cos(z_u, z_j) - m\big)\Big]
+
+    Only negatives more similar than the margin are pushed away, so many
+    negatives (hundreds) are cheap and the easy ones are ignored. The loss
+    trains the directions of the embeddings; the head's biases, if any, are
+    not trained by it.
+
+    Parameters
+    ----------
+    margin : float, default 0.4
+        :math:`m` in ``[-1, 1)``.
+    negative_weight : float, default 1.0
+        :math:`w > 0`, the weight of the negatives' mean relative to the positive.
+    """
+
+    default_negatives = 64
+
+    def __init__(self, margin: float = 0.4, negative_weight: float = 1.0) -> None:
+        super().__init__()
+        c = "CosineContrastive"
+        self.margin = check_float(margin, "margin", caller=c, minimum=-1.0, maximum=1.0)
+        if self.margin == 1.0:
+            raise argument_error(c, "margin", "a finite number in [-1, 1)", margin)
+        self.negative_weight = check_float(negative_weight, "negative_weight", caller=c,
+                                           minimum=0.0, strict=True)
+
+    def forward(self, batch: RankingBatch) -> Tensor:
+        u = _normalize(batch.user_emb)
+        pos = (u * _normalize(batch.item_emb)).sum(-1)
+        loss = 1 - pos
+        if batch.negatives.shape[1]:
+            neg = (_normalize(batch.negative_emb) * u.unsqueeze(1)).sum(-1)
+            loss = loss + self.negative_weight * (neg - self.margin).relu().mean(-1)
+        return loss.mean()
+
+
+def _uniformity(x: Tensor) -> Tensor:
+    r""":math:`\log \frac{1}{m(m-1)} \sum_{a \ne b} e^{-2\lVert x_a - x_b\rVert^2}` of unit rows."""
+    m = x.shape[0]
+    if m < 2:
+        return x.sum() * 0.0
+    sq = (2 - 2 * (x @ x.T)).clamp(min=0.0)  # squared distances of unit vectors
+    off = ~torch.eye(m, dtype=torch.bool, device=x.device)
+    return torch.logsumexp(-2 * sq[off], dim=0) - math.log(m * (m - 1.0))
+
+
+@register_loss("directau")
+class DirectAU(Loss):
+    r"""Alignment and uniformity of the normalised embeddings (`Wang et al., 2022 <https://arxiv.org/abs/2206.12811>`_).
+
+    With :math:`\tilde z = z / \lVert z \rVert`,
+
+    .. math::
+        \mathcal{L}_{\mathrm{align}} = \frac{1}{|B|}\sum_{(u,i) \in B}
+        \lVert \tilde z_u - \tilde z_i \rVert^2, \qquad
+        \mathcal{L}_{\mathrm{unif}}(S) = \log \frac{1}{|S|(|S|-1)}
+        \sum_{a \ne b \in S} e^{-2 \lVert \tilde z_a - \tilde z_b \rVert^2}
+
+    .. math::
+        \mathcal{L} = \mathcal{L}_{\mathrm{align}} + \frac{\gamma}{2}
+        \big(\mathcal{L}_{\mathrm{unif}}(U_B) + \mathcal{L}_{\mathrm{unif}}(I_B)\big)
+
+    where :math:`U_B` and :math:`I_B` are the distinct users and items of the
+    batch (distinct, so that the cost is quadratic in their number, not in the
+    batch size). No negatives are sampled. The model still ranks with its
+    head (the dot product for :class:`~gnnrec.heads.DotHead`), as DirectAU does.
+
+    Parameters
+    ----------
+    gamma : float, default 1.0
+        :math:`\gamma > 0`, the weight of uniformity.
+    """
+
+    default_negatives = 0
+
+    def __init__(self, gamma: float = 1.0) -> None:
+        super().__init__()
+        self.gamma = check_float(gamma, "gamma", caller="DirectAU", minimum=0.0, strict=True)
+
+    def forward(self, batch: RankingBatch) -> Tensor:
+        u, i = _normalize(batch.user_emb), _normalize(batch.item_emb)
+        align = (u - i).square().sum(-1).mean()
+        uu = _first_rows(u, batch.users)
+        ii = _first_rows(i, batch.items)
+        return align + self.gamma / 2 * (_uniformity(uu) + _uniformity(ii))
+
+
+def _first_rows(x: Tensor, index: Tensor) -> Tensor:
+    """The rows of ``x`` at the first occurrence of each distinct value of ``index``."""
+    _, inverse = torch.unique(index, return_inverse=True)
+    first = torch.full((int(inverse.max()) + 1,), len(index), dtype=torch.long, device=x.device)
+    first.scatter_reduce_(0, inverse, torch.arange(len(index), device=x.device), reduce="amin")
+    return x.index_select(0, first)
+
+
+def _info_nce(a: Tensor, b: Tensor, temperature: float) -> Tensor:
+    r""":math:`-\frac1m\sum_k \log \frac{e^{a_k\cdot b_k/\tau}}{\sum_l e^{a_k\cdot b_l/\tau}}` of unit rows."""
+    logits = a @ b.T / temperature
+    return (torch.logsumexp(logits, dim=-1) - logits.diagonal()).mean()
+
+
+@register_loss("simgcl")
+class SimGCL(Loss):
+    r"""A base loss plus SimGCL's contrastive term on noise-perturbed views (`Yu et al., 2022 <https://arxiv.org/abs/2112.08679>`_).
+
+    Two views of each final embedding :math:`z` of the batch's distinct
+    users and items are made by adding random noise of norm
+    :math:`\epsilon` in the orthant of :math:`z`:
+
+    .. math::
+        z' = z + \epsilon\, \mathrm{sign}(z) \odot \frac{\delta}{\lVert\delta\rVert},
+        \qquad \delta \sim U(0, 1)^d
+
+    and the InfoNCE loss between the two normalised views (each node's
+    other view is its positive, the other nodes' views its negatives) is
+    added to the base loss:
+
+    .. math::
+        \mathcal{L} = \mathcal{L}_{\mathrm{base}} + \lambda \big(
+        \mathrm{InfoNCE}_\tau(U_B', U_B'') + \mathrm{InfoNCE}_\tau(I_B', I_B'')\big)
+
+    The noise is added to the embeddings the propagation returns (the
+    encoder's output), not inside every layer as in the paper's LightGCN:
+    this works with every encoder and with sampled propagation, at the cost
+    of one extra matrix product per step instead of two extra propagations.
+    The effect the paper identifies, a more uniform embedding distribution,
+    comes from this term.
+
+    Parameters
+    ----------
+    base : str, default "bpr"
+        The registered name of the main loss, with its default parameters.
+    eps : float, default 0.1
+        Noise norm :math:`\epsilon > 0`.
+    weight : float, default 0.1
+        :math:`\lambda > 0`.
+    temperature : float, default 0.2
+        :math:`\tau > 0` of the InfoNCE term.
+    """
+
+    def __init__(self, base: str = "bpr", *, eps: float = 0.1, weight: float = 0.1,
+                 temperature: float = 0.2) -> None:
+        super().__init__()
+        c = "SimGCL"
+        if not isinstance(base, str) or LOSSES.get(base) is SimGCL:
+            raise argument_error(c, "base", "the name of a registered loss other than 'simgcl'",
+                                 base)
+        self.base = base
+        self.base_loss = LOSSES.get(base)()
+        self.default_negatives = self.base_loss.default_negatives
+        self.eps = check_float(eps, "eps", caller=c, minimum=0.0, strict=True)
+        self.weight = check_float(weight, "weight", caller=c, minimum=0.0, strict=True)
+        self.temperature = check_float(temperature, "temperature", caller=c, minimum=0.0,
+                                       strict=True)
+
+    def _view(self, z: Tensor) -> Tensor:
+        noise = _normalize(torch.rand_like(z)) * torch.sign(z)
+        return _normalize(z + self.eps * noise)
+
+    def forward(self, batch: RankingBatch) -> Tensor:
+        u = _first_rows(batch.user_emb, batch.users)
+        i = _first_rows(batch.item_emb, batch.items)
+        cl = (_info_nce(self._view(u), self._view(u), self.temperature)
+              + _info_nce(self._view(i), self._view(i), self.temperature))
+        return self.base_loss(batch) + self.weight * cl

@@ -34,6 +34,7 @@ from gnnrec._validation import (
     check_ks,
 )
 from gnnrec.data.interactions import Interactions
+from gnnrec.data.splits import _user_ratio_mask
 from gnnrec.data.vocab import IdMap, Unknown, check_unknown
 from gnnrec.encoders.base import ENCODERS
 from gnnrec.evaluation import DEFAULT_METRICS, FullRankingEvaluator, rating_metrics
@@ -42,6 +43,7 @@ from gnnrec.evaluation.validation import check_validation_metric, make_validator
 from gnnrec.graph import BipartiteGraph
 from gnnrec.heads import Head
 from gnnrec.heads.base import HEADS
+from gnnrec.losses import LOSSES, Loss, resolve_loss
 from gnnrec.metrics import metric_label
 from gnnrec.model import GraphRecModel, build_model
 from gnnrec.ranking import Scorer
@@ -55,7 +57,7 @@ _logger = logging.getLogger("gnnrec")
 
 #: (name, minimum, may be None) of the integer parameters
 _INT_PARAMS = [("embedding_dim", 1, False), ("num_layers", 0, True), ("epochs", 1, False),
-               ("batch_size", 1, False), ("num_negatives", 1, False),
+               ("batch_size", 1, False), ("num_negatives", 1, True),
                ("early_stopping", 1, True), ("random_state", 0, True)]
 #: the largest seed torch accepts
 _MAX_SEED = 2**63 - 1
@@ -86,8 +88,16 @@ class Recommender(EstimatorParams):
         :class:`~gnnrec.heads.DotHead` for ranking.
     task : {"auto", "rating", "ranking"}, default "auto"
         ``"rating"`` fits ratings with the head's rating loss (MSE by
-        default); ``"ranking"`` fits implicit feedback with BPR over sampled
-        negatives; ``"auto"`` is rating when the training data has ratings.
+        default); ``"ranking"`` fits implicit feedback with ``loss`` over
+        sampled negatives; ``"auto"`` is rating when the training data has
+        ratings.
+    loss : str, Loss class or Loss, optional
+        The ranking objective: a name from :func:`~gnnrec.losses.list_losses`
+        (``"bpr"``, ``"softmax"``, ``"cosine"``, ``"directau"``,
+        ``"simgcl"``), a :class:`~gnnrec.losses.Loss` class or a configured
+        instance (``SampledSoftmax(temperature=0.1)``). ``None`` is
+        ``"bpr"``. Ranking only: the rating task trains the head's rating
+        loss, and a ``loss`` with it is an error.
     embedding_dim : int, default 64
         Width of the id embeddings and of every encoder layer.
     num_layers : int, optional
@@ -110,11 +120,24 @@ class Recommender(EstimatorParams):
     weight_decay : float, default 1e-3
         L2 penalty on the batch's layer-0 embeddings and weight decay of the
         encoder and head weights.
-    num_negatives : int, default 1
-        Sampled negatives per positive (ranking).
+    num_negatives : int, optional
+        Sampled negatives per positive (ranking); ``None`` takes the loss's
+        :attr:`~gnnrec.losses.Loss.default_negatives` (1 for BPR, 64 for the
+        softmax and cosine losses, none for DirectAU).
     early_stopping : int or None, default 10
-        With a ``validation`` set: stop after this many epochs without
+        With a validation set: stop after this many epochs without
         improvement (``None``: never); the best epoch's weights are kept.
+    validation_fraction : float or None, default 0.1
+        When ``fit`` is given no ``validation`` set, hold out this fraction
+        of each user's training interactions (drawn with ``random_state``;
+        users with one interaction keep it) as one, for early stopping and
+        best-epoch selection, as scikit-learn's estimators do. Training
+        steps see only the other rows; the fitted model keeps the best
+        epoch's weights (no refit) and predicts over the graph of *all* the
+        training interactions, so the held-out rows still count as the
+        user's history (graph neighbours, masked by ``recommend``). ``None``
+        or 0 disables it: all rows train for ``epochs`` epochs. See the user
+        guide's *Training defaults* for the measurements behind this choice.
     validation_metric : str, optional
         ``"rmse"`` (default) or ``"mae"`` for ratings; a ranking label such
         as ``"ndcg@20"`` (default) for ranking.
@@ -182,6 +205,7 @@ class Recommender(EstimatorParams):
         encoder: str | type | nn.Module = "lightgcn",
         head: str | type | Head | None = None,
         task: Literal["auto", "rating", "ranking"] = "auto",
+        loss: str | type | Loss | None = None,
         embedding_dim: int = 64,
         num_layers: int | None = None,
         epochs: int = 100,
@@ -189,8 +213,9 @@ class Recommender(EstimatorParams):
         fanouts: Literal["auto"] | int | Sequence[int] | None = "auto",
         learning_rate: float = 0.03,
         weight_decay: float = 1e-3,
-        num_negatives: int = 1,
+        num_negatives: int | None = None,
         early_stopping: int | None = 10,
+        validation_fraction: float | None = 0.1,
         validation_metric: str | None = None,
         max_grad_norm: float | None = None,
         device: str | torch.device = "auto",
@@ -200,6 +225,7 @@ class Recommender(EstimatorParams):
         self.encoder = encoder
         self.head = head
         self.task = task
+        self.loss = loss
         self.embedding_dim = embedding_dim
         self.num_layers = num_layers
         self.epochs = epochs
@@ -209,6 +235,7 @@ class Recommender(EstimatorParams):
         self.weight_decay = weight_decay
         self.num_negatives = num_negatives
         self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
         self.validation_metric = validation_metric
         self.max_grad_norm = max_grad_norm
         self.device = device
@@ -231,17 +258,34 @@ class Recommender(EstimatorParams):
             check_float(getattr(self, name), name, caller=c, minimum=floor, strict=strict,
                         allow_none=optional)
         check_bool(self.verbose, "verbose", caller=c)
+        fraction = self.validation_fraction
+        if fraction is not None:
+            constraint = "None or a number in [0, 1)"
+            try:
+                fraction = float(check_float(fraction, "validation_fraction", caller=c,
+                                             minimum=0.0, maximum=1.0))
+            except (TypeError, ValueError):
+                raise argument_error(c, "validation_fraction", constraint, fraction) from None
+            if fraction == 1.0:
+                raise argument_error(c, "validation_fraction", constraint, fraction)
+        if self.loss is not None and task == "rating":
+            raise ValueError(f"{c}.fit: loss={self.loss!r} is a ranking objective; the rating "
+                             "task trains the head's rating loss (leave loss=None)")
+        loss = resolve_loss("bpr" if self.loss is None else self.loss)
+        loss = type(loss)(**loss.get_params())  # a fresh copy: fit never changes the parameter
+        num_negatives = loss.default_negatives if self.num_negatives is None else self.num_negatives
         metric = check_validation_metric(self.validation_metric, task, caller=c)
         seed = self.random_state
         if seed is None:
             seed = int(np.random.SeedSequence().generate_state(1)[0])
         device = check_device(self.device, caller=c)
-        return {"task": task, "metric": metric, "seed": int(seed), "device": device}
+        return {"task": task, "metric": metric, "seed": int(seed), "device": device,
+                "fraction": fraction or None, "loss": loss, "num_negatives": num_negatives}
 
     def _params_snapshot(self) -> dict[str, Any]:
         """A copy of the parameters (with the encoder and head) that ``save`` writes."""
         return copy.deepcopy({**self.get_params(deep=False), "encoder": self.encoder,
-                              "head": self.head})
+                              "head": self.head, "loss": self.loss})
 
     def fit(
         self,
@@ -264,6 +308,7 @@ class Recommender(EstimatorParams):
             those without rows) is the model's.
         validation : Interactions, optional
             Held-out interactions for early stopping and best-epoch selection.
+            Without it, ``validation_fraction`` of ``train`` is held out.
         callbacks : sequence of gnnrec.training.Callback, optional
             Called after every epoch with its record (see
             :func:`gnnrec.training.fit_epochs`); one may stop the fit.
@@ -298,30 +343,36 @@ class Recommender(EstimatorParams):
                 p["device"] = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
         users, items = IdMap(train.user_ids), IdMap(train.item_ids)
         val = None
+        fitting = train  # the rows the steps train on
         if validation is not None:
             check_instance(validation, "validation", Interactions, caller="Recommender.fit")
             val = _reindex(validation, users, items, "Recommender.fit", "validation")
+        elif p["fraction"] is not None:
+            fitting, val = _carve_validation(train, p["fraction"], p["seed"])
         ratings = train.ratings if p["task"] == "rating" else None
         rating_range = None if ratings is None else (float(ratings.min()), float(ratings.max()))
-        graph = BipartiteGraph(train.users, train.items, train.n_users, train.n_items,
+        graph = BipartiteGraph(fitting.users, fitting.items, train.n_users, train.n_items,
                                device=p["device"])
         with torch.random.fork_rng(devices=[p["device"]] if p["device"].type == "cuda" else []):
             torch.manual_seed(p["seed"])
             model = build_model(
                 self.encoder, self.head, task=p["task"], embedding_dim=self.embedding_dim,
                 num_layers=self.num_layers, num_users=train.n_users, num_items=train.n_items,
-                target_mean=None if ratings is None else float(ratings.mean()),
+                target_mean=None if fitting.ratings is None or ratings is None
+                else float(fitting.ratings.mean()),
                 rating_range=rating_range,
             ).to(p["device"])
             fanouts = _resolve_fanouts(self.fanouts, model, graph, self.batch_size,
-                                       p["task"], self.num_negatives)
+                                       p["task"], p["num_negatives"])
             torch.manual_seed(p["seed"])  # training draws (dropout) start from the seed too
             trainer = Trainer(
-                model, graph, train.users, train.items, ratings, task=p["task"],
+                model, graph, fitting.users, fitting.items,
+                fitting.ratings if p["task"] == "rating" else None, task=p["task"],
                 batch_size=self.batch_size, learning_rate=self.learning_rate,
-                weight_decay=self.weight_decay, num_negatives=self.num_negatives,
+                weight_decay=self.weight_decay, num_negatives=p["num_negatives"],
                 generator=torch.Generator().manual_seed(p["seed"]),
-                max_grad_norm=self.max_grad_norm, fanouts=fanouts, distributed=group,
+                max_grad_norm=self.max_grad_norm, loss=p["loss"], fanouts=fanouts,
+                distributed=group,
             )
             own: list[Callback] = [LogEpochs()]
             if self.verbose:
@@ -331,11 +382,14 @@ class Recommender(EstimatorParams):
             if val is not None:
                 early = EarlyStopping(f"val_{p['metric']}", patience=self.early_stopping,
                                       mode="min" if p["metric"] in ("rmse", "mae") else "max")
-                validate = make_validator(model, graph, train, val, p["metric"],
+                validate = make_validator(model, graph, fitting, val, p["metric"],
                                           rating_range=rating_range)
                 own.insert(0, early)
             history = fit_epochs(trainer, self.epochs, validate=validate,
                                  callbacks=[*own, *callbacks])
+        if fitting is not train:  # predict over the graph of all the training rows
+            graph = BipartiteGraph(train.users, train.items, train.n_users, train.n_items,
+                                   device=p["device"])
         state = _fitted_state(train.users, train.items, users, items, model, graph)
         _check_finite(state["_scorer"], train)
         # every step succeeded: commit the fitted state, and the parameters it was fitted with
@@ -667,6 +721,7 @@ class Recommender(EstimatorParams):
         params = dict(self._fit_params)  # as fitted, whatever set_params changed since
         params["encoder"] = persistence.component_spec("encoder", params["encoder"], ENCODERS)
         params["head"] = persistence.component_spec("head", params["head"], HEADS)
+        params["loss"] = persistence.component_spec("loss", params["loss"], LOSSES)
         params["device"] = str(params["device"])
         fitted = {"task": self.task_, "rating_range": self.rating_range_,
                   "best_epoch": self.best_epoch_, "history": self.history_}
@@ -683,6 +738,7 @@ class Recommender(EstimatorParams):
         device: str | torch.device = "auto",
         encoder: nn.Module | None = None,
         head: Head | None = None,
+        loss: Loss | None = None,
     ) -> Recommender:
         """Load a model written by :meth:`save`.
 
@@ -692,8 +748,8 @@ class Recommender(EstimatorParams):
         device : str or torch.device, default "auto"
             Where to put the model; a model saved on GPU loads on a CPU-only
             machine.
-        encoder, head : optional
-            Instances to use for custom (unregistered) modules that
+        encoder, head, loss : optional
+            Instances to use for custom (unregistered) components that
             :meth:`save` could not describe by name.
 
         Raises
@@ -711,6 +767,8 @@ class Recommender(EstimatorParams):
                 "encoder", params["encoder"], encoder, ENCODERS, name)
             params["head"] = persistence.component_from_spec(
                 "head", params["head"], head, HEADS, name)
+            params["loss"] = persistence.component_from_spec(
+                "loss", params.get("loss"), loss, LOSSES, name)
             self = cls(**{**params, "device": device})
             self.task_, rating_range = fitted["task"], fitted["rating_range"]
             self.rating_range_ = None if rating_range is None else tuple(rating_range)
@@ -813,3 +871,23 @@ def _reindex(data: Interactions, users: IdMap, items: IdMap, caller: str, name: 
         return data.reindexed(users, items)
     except KeyError as err:
         raise ValueError(f"{caller}: {name} holds ids unknown to the model: {err.args[0]}") from None
+
+
+def _carve_validation(train: Interactions, fraction: float, seed: int) -> tuple[Interactions, Interactions]:
+    """Split ``train`` into the rows that train and a per-user random validation set.
+
+    Each user with ``m >= 2`` rows holds out ``min(m - 1, max(1, floor(fraction * m +
+    0.5)))`` rows drawn with ``numpy.random.default_rng(seed)`` (the rule of
+    :func:`gnnrec.data.user_ratio_split`); both parts keep ``train``'s id maps.
+
+    Raises
+    ------
+    ValueError
+        If no row can be held out (no user has two rows).
+    """
+    mask = _user_ratio_mask(train.users, train.n_users, fraction, np.random.default_rng(seed))
+    if not mask.any():
+        raise ValueError(
+            f"Recommender.fit: validation_fraction={fraction} holds out no row: no user has "
+            "2 or more training interactions; pass validation= or set validation_fraction=None")
+    return train.subset(~mask), train.subset(mask)

@@ -249,3 +249,37 @@ def test_scale_times_steps_and_renders_its_checks(tmp_path: Path) -> None:
     assert "| ML-32M-shaped LightGCN epoch ≤ 10 min | 6.7 min | yes |" in page
     assert "full-ranking evaluation of all 10 test users ≤ 3 min | 3.3 min | **no** |" in page
     assert (tmp_path / "scale" / "scale.png").stat().st_size > 0
+def test_defaults_page_verdicts_and_command_without_out() -> None:
+    from benchmarks.defaults import _verdict, render, shown_command
+
+    assert shown_command("python -m benchmarks.defaults --out /tmp/x --seed 1") == (
+        "python -m benchmarks.defaults --seed 1")
+    rating = {"encoder": "gcn", "task": "rating", "rmse": 0.951, "fit_seconds": 10.0}
+    assert _verdict(rating) == (False, "FAIL (rmse 0.9510)")
+    ranking = {"encoder": "gat", "task": "ranking", "recall@20": 0.34, "fit_seconds": 100.0}
+    assert _verdict(ranking) == (True, "PASS")  # GAT's time bar is 120 s
+    assert _verdict({**ranking, "encoder": "sage"})[1] == "FAIL (100 s >= 60 s)"
+    row = {**ranking, "seed": 0, "ndcg@20": 0.4, "epochs_run": 3, "best_epoch": 2,
+           "load_before": 1.0, "load_after": 1.0}
+    page = render({"dataset": "ml-100k", "seed": 0, "rows": [row], "versions": {},
+                   "commit": "abc", "command": "python -m benchmarks.defaults --out /tmp/x"})
+    assert "| gat | ranking | – | – | 0.3400 | 0.4000 | 100.0 | 3 | 2 |" in page
+    assert "1 of 1 fits meet the bar" in page and "/tmp/x" not in page
+
+
+def test_quality_merge_keeps_the_systems_order_and_the_later_row() -> None:
+    from benchmarks.quality import SYSTEMS, merge
+
+    def run(system: str, recall: float) -> dict:
+        return {"system": system, "chosen": "defaults", "candidates": [], "seeded": False,
+                "runs": [{"seed": 0, "recall@20": recall, "ndcg@20": 0.0,
+                          "train_seconds": 1.0, "load_before": 1.0, "load_after": 1.0}]}
+
+    first = {"dataset": "ml-100k", "command": "a", "rows": [run("EASE", 0.1), run("ItemKNN", 0.2)]}
+    second = {"dataset": "ml-100k", "command": "b", "rows": [run("EASE", 0.3)]}
+    merged = merge([first, second])
+    assert [r["system"] for r in merged["rows"]] == ["ItemKNN", "EASE"]
+    assert merged["rows"][1]["runs"][0]["recall@20"] == 0.3
+    assert merged["command"] == "a`; `b"
+    assert "Popularity" in merged["not_run"] and "EASE" not in merged["not_run"]
+    assert list(SYSTEMS)[:3] == ["Popularity", "ItemKNN", "EASE"]

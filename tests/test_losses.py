@@ -1,14 +1,31 @@
-"""gnnrec.losses: BPR, MSE, the rating cross-entropy and the L2 penalties against direct formulas."""
+"""gnnrec.losses: the ranking losses, MSE, the rating cross-entropy and the L2 penalties against
+direct formulas."""
 
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import pytest
 import torch
 
 from gnnrec import losses
-from gnnrec.losses import bpr_loss, l2_penalty, mse_loss, rating_cross_entropy_loss
+from gnnrec.heads import DotHead
+from gnnrec.losses import (
+    BPR,
+    CosineContrastive,
+    DirectAU,
+    Loss,
+    RankingBatch,
+    SampledSoftmax,
+    SimGCL,
+    bpr_loss,
+    l2_penalty,
+    list_losses,
+    mse_loss,
+    rating_cross_entropy_loss,
+    resolve_loss,
+)
 
 
 def test_bpr_matches_formula_and_broadcasts_negatives() -> None:
@@ -108,3 +125,173 @@ def test_l2_penalty_by_count_equals_gathered_penalty() -> None:
     (g1,) = torch.autograd.grad(by_count, w)
     (g2,) = torch.autograd.grad(gathered, w)
     torch.testing.assert_close(g1, g2)
+
+
+# ---------------------------------------------------------------------- ranking loss components
+def _batch(b: int = 3, n: int = 4, d: int = 5, seed: int = 0, *, items: Any = None) -> RankingBatch:
+    g = torch.Generator().manual_seed(seed)
+    users = torch.arange(b)
+    items = torch.tensor([0, 1, 1][:b]) if items is None else items
+    negatives = torch.randint(2, 9, (b, n), generator=g)
+    z_user = torch.randn(b, d, generator=g, requires_grad=True)
+    z_pos = torch.randn(b, d, generator=g, requires_grad=True)
+    z_neg = torch.randn(b, n, d, generator=g, requires_grad=True)
+    head = DotHead().rebuild(in_channels=d, num_users=b, num_items=9)
+    pos = head(z_user, z_pos, users, items)
+    neg = head.score_candidates(z_user, z_neg, users, negatives)
+    return RankingBatch(users, items, negatives, z_user, z_pos, z_neg, pos, neg, head)
+
+
+def _cos(a: torch.Tensor, b: torch.Tensor) -> float:
+    return float(a @ b / (a.norm() * b.norm()))
+
+
+def test_registry_and_resolution() -> None:
+    assert list_losses() == ["bpr", "cosine", "directau", "simgcl", "softmax"]
+    assert isinstance(resolve_loss("BPR"), BPR)
+    assert isinstance(resolve_loss(SampledSoftmax), SampledSoftmax)
+    loss = CosineContrastive(margin=0.5)
+    assert resolve_loss(loss) is loss
+    with pytest.raises(ValueError, match="unknown loss 'nope'; valid names: bpr, cosine"):
+        resolve_loss("nope")
+    with pytest.raises(TypeError, match="loss must be a registered name"):
+        resolve_loss(3)  # type: ignore[arg-type]
+
+
+def test_bpr_component_is_bpr_loss() -> None:
+    batch = _batch()
+    assert torch.equal(BPR()(batch), bpr_loss(batch.pos_score, batch.neg_score))
+
+
+def test_sampled_softmax_matches_a_hand_computation() -> None:
+    batch = _batch()
+    tau = 0.5
+    got = SampledSoftmax(temperature=tau, normalize=False)(batch)
+    total = 0.0
+    for r in range(3):
+        logits = [float(batch.pos_score[r].detach()) / tau] + [float(s) / tau for s in batch.neg_score[r].detach()]
+        total -= logits[0] - math.log(sum(math.exp(x) for x in logits))
+    assert got.item() == pytest.approx(total / 3, rel=1e-5)
+    # normalised: cosines instead of the head's scores
+    got = SampledSoftmax(temperature=tau)(batch)
+    total = 0.0
+    for r in range(3):
+        u = batch.user_emb[r].detach()
+        logits = [_cos(u, batch.item_emb[r].detach()) / tau]
+        logits += [_cos(u, batch.negative_emb[r, j].detach()) / tau for j in range(4)]
+        total -= logits[0] - math.log(sum(math.exp(x) for x in logits))
+    assert got.item() == pytest.approx(total / 3, rel=1e-5)
+
+
+def test_sampled_softmax_in_batch_leaves_out_rows_with_the_same_item() -> None:
+    batch = _batch()  # items [0, 1, 1]: rows 1 and 2 share their positive
+    tau = 1.0
+    got = SampledSoftmax(temperature=tau, in_batch=True, normalize=False)(batch)
+    z_u, z_i = batch.user_emb.detach(), batch.item_emb.detach()
+    total = 0.0
+    for r in range(3):
+        logits = [float(batch.pos_score[r].detach())] + [float(s) for s in batch.neg_score[r].detach()]
+        logits += [float(z_u[r] @ z_i[c]) for c in range(3) if batch.items[c] != batch.items[r]]
+        total -= logits[0] - math.log(sum(math.exp(x) for x in logits))
+    assert got.item() == pytest.approx(total / 3, rel=1e-5)
+
+
+def test_cosine_contrastive_matches_a_hand_computation() -> None:
+    batch = _batch()
+    m, w = 0.1, 2.0
+    got = CosineContrastive(margin=m, negative_weight=w)(batch)
+    total = 0.0
+    for r in range(3):
+        u = batch.user_emb[r].detach()
+        total += 1 - _cos(u, batch.item_emb[r].detach())
+        total += w / 4 * sum(max(0.0, _cos(u, batch.negative_emb[r, j].detach()) - m)
+                             for j in range(4))
+    assert got.item() == pytest.approx(total / 3, rel=1e-5)
+
+
+def test_directau_matches_a_hand_computation() -> None:
+    batch = _batch(items=torch.tensor([0, 1, 0]))
+    gamma = 0.7
+    got = DirectAU(gamma=gamma)(batch)
+    u = torch.nn.functional.normalize(batch.user_emb.detach(), dim=-1)
+    i = torch.nn.functional.normalize(batch.item_emb.detach(), dim=-1)
+    align = sum(float((u[r] - i[r]).square().sum()) for r in range(3)) / 3
+
+    def unif(x: torch.Tensor) -> float:
+        m = len(x)
+        terms = [math.exp(-2 * float((x[a] - x[b]).square().sum()))
+                 for a in range(m) for b in range(m) if a != b]
+        return math.log(sum(terms) / len(terms))
+
+    # users 0, 1, 2 are distinct; the items are 0 (rows 0 and 2) and 1: rows 0 and 1
+    expected = align + gamma / 2 * (unif(u) + unif(i[[0, 1]]))
+    assert got.item() == pytest.approx(expected, rel=1e-5)
+
+
+def test_simgcl_adds_an_info_nce_term_between_two_noisy_views() -> None:
+    batch = _batch()
+    loss = SimGCL("bpr", eps=0.1, weight=0.5, temperature=0.2)
+    torch.manual_seed(0)
+    got = loss(batch)
+    # the same noise by hand
+    torch.manual_seed(0)
+    F = torch.nn.functional
+
+    def view(z: torch.Tensor) -> torch.Tensor:
+        return F.normalize(z + 0.1 * F.normalize(torch.rand_like(z), dim=-1) * torch.sign(z), dim=-1)
+
+    def nce(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+        logits = a @ b.T / 0.2
+        return (torch.logsumexp(logits, -1) - logits.diagonal()).mean()
+
+    u, i = batch.user_emb, batch.item_emb[:2]  # items [0, 1, 1]: first rows of 0 and 1
+    cl = nce(view(u), view(u)) + nce(view(i), view(i))
+    assert got.item() == pytest.approx((bpr_loss(batch.pos_score, batch.neg_score)
+                                        + 0.5 * cl).item(), rel=1e-5)
+    assert loss.default_negatives == 1
+    assert SimGCL("softmax").default_negatives == SampledSoftmax.default_negatives
+
+
+@pytest.mark.parametrize("loss", [BPR(), SampledSoftmax(), SampledSoftmax(in_batch=True),
+                                  SampledSoftmax(normalize=False), CosineContrastive(),
+                                  DirectAU(), SimGCL(), SimGCL("directau")])
+def test_gradients_are_finite_and_reach_the_embeddings(loss: Loss) -> None:
+    batch = _batch()
+    value = loss(batch)
+    assert value.dim() == 0 and torch.isfinite(value)
+    value.backward()
+    for t in (batch.user_emb, batch.item_emb):
+        assert t.grad is not None and torch.isfinite(t.grad).all() and t.grad.abs().sum() > 0
+
+
+def test_losses_handle_no_negatives() -> None:
+    batch = _batch(n=0)
+    for loss in (SampledSoftmax(), CosineContrastive(), DirectAU()):
+        assert torch.isfinite(loss(batch))
+
+
+@pytest.mark.parametrize(("make", "message"), [
+    (lambda: SampledSoftmax(temperature=0.0), r"^SampledSoftmax: temperature must be"),
+    (lambda: SampledSoftmax(in_batch=1), r"^SampledSoftmax: in_batch must be"),
+    (lambda: CosineContrastive(margin=1.0), r"^CosineContrastive: margin must be"),
+    (lambda: CosineContrastive(negative_weight=-1.0), r"^CosineContrastive: negative_weight must"),
+    (lambda: DirectAU(gamma=0), r"^DirectAU: gamma must be"),
+    (lambda: SimGCL("simgcl"), r"^SimGCL: base must be the name of a registered loss"),
+    (lambda: SimGCL(BPR()), r"^SimGCL: base must be"),
+    (lambda: SimGCL(eps=0.0), r"^SimGCL: eps must be"),
+])
+def test_bad_hyper_parameters(make: Any, message: str) -> None:
+    with pytest.raises((ValueError, TypeError), match=message):
+        make()
+
+
+def test_simgcl_unknown_base_lists_the_names() -> None:
+    with pytest.raises(ValueError, match="unknown loss 'nope'"):
+        SimGCL("nope")
+
+
+def test_loss_params_round_trip() -> None:
+    loss = SampledSoftmax(temperature=0.1, in_batch=True)
+    assert loss.get_params() == {"temperature": 0.1, "in_batch": True, "normalize": True}
+    assert SimGCL("cosine", weight=0.3).get_params() == {
+        "base": "cosine", "eps": 0.1, "weight": 0.3, "temperature": 0.2}

@@ -21,6 +21,7 @@ from gnnrec import (
     NotFittedError,
     Recommender,
 )
+from gnnrec.data import user_ratio_split
 from gnnrec.datasets import make_ratings
 from gnnrec.encoders import Encoder, register_encoder
 from gnnrec.encoders.base import ENCODERS
@@ -28,6 +29,7 @@ from gnnrec.evaluation import FullRankingEvaluator
 from gnnrec.graph import BipartiteGraph, spmm
 from gnnrec.heads import Head, register_head
 from gnnrec.heads.base import HEADS
+from gnnrec.losses import SampledSoftmax, SimGCL
 from gnnrec.training import Callback
 
 ENCODER_NAMES = ["lightgcn", "gcn", "sage", "gat"]
@@ -205,6 +207,12 @@ def test_init_stores_parameters_untouched_and_fit_validates(small_implicit: Inte
         ("device", "gpu", "device must be 'auto', 'cpu', 'cuda' or 'cuda:N', got 'gpu'"),
         ("encoder", "gin", "unknown encoder 'gin'; valid names: gat, gcn"),
         ("head", "cosine", "unknown head 'cosine'; valid names: bounded_sigmoid"),
+        ("loss", "hinge", "unknown loss 'hinge'; valid names: bpr, cosine"),
+        ("validation_fraction", 1.0,
+         r"^Recommender: validation_fraction must be None or a number in \[0, 1\), got 1.0$"),
+        ("validation_fraction", -0.1, "validation_fraction must be None or a number in"),
+        ("validation_fraction", "0.1", "validation_fraction must be None or a number in"),
+        ("validation_fraction", float("nan"), "validation_fraction must be None or a number in"),
     ],
 )
 def test_invalid_parameters_fail_at_fit_naming_the_parameter(
@@ -526,7 +534,7 @@ def test_early_stopping_on_rating_validation(planted: Any) -> None:
 
 
 def test_no_validation_keeps_last_epoch(small_implicit: Interactions, fast: dict) -> None:
-    model = Recommender(**fast).fit(small_implicit)
+    model = Recommender(**fast, validation_fraction=None).fit(small_implicit)
     assert model.best_epoch_ == fast["epochs"] == len(model.history_)
     assert not any(k.startswith("val_") for k in model.history_[0])
 
@@ -766,3 +774,108 @@ def test_random_state_beyond_torch_seeds_is_an_argument_error(small_implicit: In
                                                               fast: dict) -> None:
     with pytest.raises(ValueError, match=r"Recommender: random_state must be an integer in \[0, "):
         Recommender(**{**fast, "random_state": 2**64}).fit(small_implicit)
+
+
+# ---------------------------------------------------------------------- validation_fraction
+def test_validation_fraction_carve_is_deterministic_per_user_and_disjoint(
+    small_implicit: Interactions,
+) -> None:
+    from gnnrec.recommender import _carve_validation
+
+    fit, val = _carve_validation(small_implicit, 0.2, seed=3)
+    _, again_val = _carve_validation(small_implicit, 0.2, seed=3)
+    assert np.array_equal(val.users, again_val.users) and np.array_equal(val.items, again_val.items)
+    other = _carve_validation(small_implicit, 0.2, seed=4)[1]
+    assert not (np.array_equal(val.users, other.users) and np.array_equal(val.items, other.items))
+    # disjoint, and together exactly the training rows
+    key = lambda d: set(zip(d.users.tolist(), d.items.tolist(), strict=True))  # noqa: E731
+    assert not key(fit) & key(val)
+    assert key(fit) | key(val) == key(small_implicit)
+    assert len(fit) + len(val) == len(small_implicit)
+    # per user: round(0.2 m) rows held out, at least one kept
+    m = np.bincount(small_implicit.users, minlength=small_implicit.n_users)
+    held = np.bincount(val.users, minlength=small_implicit.n_users)
+    expected = np.where(m >= 2, np.minimum(m - 1, np.maximum(1, np.floor(0.2 * m + 0.5))), 0)
+    assert np.array_equal(held, expected)
+    assert fit.n_users == val.n_users == small_implicit.n_users
+    assert np.array_equal(val.item_ids, small_implicit.item_ids)
+
+
+def test_validation_fraction_early_stops_on_the_carved_rows(
+    small_implicit: Interactions, fast: dict
+) -> None:
+    model = Recommender(**{**fast, "epochs": 3}).fit(small_implicit)
+    assert all("val_ndcg@20" in record for record in model.history_)
+    assert 1 <= model.best_epoch_ <= 3
+    # the fitted graph and the seen-item mask hold every training row
+    assert model.graph_.num_edges == len(small_implicit)
+    items, _ = model.recommend(small_implicit.user_ids[small_implicit.users[:1]], k=5)
+    seen = small_implicit.item_ids[small_implicit.items[small_implicit.users == small_implicit.users[0]]]
+    assert not np.isin(items, seen).any()
+    off = Recommender(**{**fast, "epochs": 3, "validation_fraction": None}).fit(small_implicit)
+    assert not any("val_ndcg@20" in record for record in off.history_)
+    assert off.best_epoch_ == 3
+    zero = Recommender(**{**fast, "epochs": 3, "validation_fraction": 0}).fit(small_implicit)
+    assert not any("val_ndcg@20" in record for record in zero.history_)
+
+
+def test_validation_fraction_is_reproducible_and_unused_with_a_validation_set(
+    small_implicit: Interactions, fast: dict
+) -> None:
+    a = Recommender(**fast).fit(small_implicit)
+    b = Recommender(**fast).fit(small_implicit)
+    assert [r["val_ndcg@20"] for r in a.history_] == [r["val_ndcg@20"] for r in b.history_]
+    split = user_ratio_split(small_implicit, test_size=0.2, random_state=0)
+    c = Recommender(**{**fast, "validation_fraction": 0.5}).fit(split.train,
+                                                                validation=split.test)
+    d = Recommender(**{**fast, "validation_fraction": None}).fit(split.train,
+                                                                 validation=split.test)
+    assert [r["loss"] for r in c.history_] == [r["loss"] for r in d.history_]
+
+
+def test_validation_fraction_with_no_user_of_two_rows_is_a_clear_error(fast: dict) -> None:
+    data = Interactions.from_arrays([0, 1, 2], [0, 1, 2])
+    with pytest.raises(ValueError, match=r"validation_fraction=0.1 holds out no row: no user has "
+                                         r"2 or more training interactions"):
+        Recommender(**fast).fit(data)
+    Recommender(**{**fast, "validation_fraction": None}).fit(data)
+
+
+# ---------------------------------------------------------------------- loss
+@pytest.mark.parametrize("loss", ["bpr", "softmax", "cosine", "directau", "simgcl",
+                                  SampledSoftmax(temperature=0.1, in_batch=True)])
+def test_every_loss_fits_saves_and_loads(small_implicit: Interactions, fast: dict, loss: Any,
+                                         tmp_path: Path) -> None:
+    model = Recommender(**fast, loss=loss).fit(small_implicit)
+    assert np.isfinite([r["loss"] for r in model.history_]).all()
+    model.save(tmp_path / "m.gnnrec")
+    loaded = Recommender.load(tmp_path / "m.gnnrec")
+    assert repr(loaded.loss) == repr(loss) if not isinstance(loss, str) else loaded.loss == loss
+    users = small_implicit.user_ids[:5]
+    assert np.array_equal(model.recommend(users, k=5)[0], loaded.recommend(users, k=5)[0])
+
+
+def test_loss_with_the_rating_task_is_an_error(small_rated: Interactions, fast: dict) -> None:
+    with pytest.raises(ValueError, match=r"loss='softmax' is a ranking objective"):
+        Recommender(**fast, task="rating", loss="softmax").fit(small_rated)
+
+
+def test_fit_does_not_change_the_loss_parameter(small_implicit: Interactions, fast: dict) -> None:
+    loss = SimGCL("bpr", weight=0.2)
+    Recommender(**fast, loss=loss).fit(small_implicit)
+    assert loss.get_params()["weight"] == 0.2
+    assert Recommender(loss=loss).get_params()["loss__weight"] == 0.2
+
+
+def test_num_negatives_defaults_to_the_losses(small_implicit: Interactions, fast: dict) -> None:
+    seen = []
+
+    class Spy(Callback):
+        def on_fit_start(self, context: Any) -> None:
+            seen.append(context.trainer.num_negatives)
+
+    for loss in ("bpr", "softmax", "directau"):
+        Recommender(**{**fast, "epochs": 1}, loss=loss).fit(small_implicit, callbacks=[Spy()])
+    Recommender(**{**fast, "epochs": 1}, loss="softmax", num_negatives=7).fit(
+        small_implicit, callbacks=[Spy()])
+    assert seen == [1, 64, 0, 7]

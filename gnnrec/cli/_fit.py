@@ -23,10 +23,11 @@ from gnnrec.cli._common import (
     user_errors,
 )
 from gnnrec.cli._io import add_table_options, read_interactions
-from gnnrec.data import Interactions, user_ratio_split
+from gnnrec.data import Interactions
 from gnnrec.datasets import list_movielens, load_movielens
 from gnnrec.encoders import list_encoders
 from gnnrec.heads import list_heads
+from gnnrec.losses import list_losses
 from gnnrec.recommender import Recommender
 from gnnrec.training.distributed import is_main_process
 
@@ -46,7 +47,7 @@ example:
 class Param:
     """A setting of ``fit``: its option, its config key and its check."""
 
-    name: str  # the Recommender parameter (or "validation_fraction")
+    name: str  # the Recommender parameter
     kind: str  # "int", "float", "str", "fanouts" ("auto", an int or a list of ints)
     help: str
     minimum: float | None = None
@@ -67,7 +68,7 @@ class Param:
         if self.choices:
             text = "one of " + ", ".join(repr(c) for c in self.choices)
         if self.minimum is not None and self.maximum is not None:
-            text += f" in ({self.minimum}, {self.maximum})"
+            text += f" in {'(' if self.strict else '['}{self.minimum}, {self.maximum})"
         elif self.minimum is not None:
             text += f" {'>' if self.strict else '>='} {self.minimum}"
         return text + (" or none" if self.nullable else "")
@@ -140,8 +141,11 @@ PARAMS = [
           nullable=True, metavar="F"),
     Param("learning_rate", "float", "Adam's learning rate", 0.0, strict=True),
     Param("weight_decay", "float", "L2 penalty", 0.0),
-    Param("num_negatives", "int", "sampled negatives per positive (ranking)", 1),
-    Param("early_stopping", "int", "with --validation-fraction: stop after this many epochs "
+    Param("loss", "str", "ranking loss: " + ", ".join(list_losses()) + " (default: bpr)",
+          nullable=True),
+    Param("num_negatives", "int", "sampled negatives per positive (ranking; default: the "
+          "loss's own, 1 for bpr)", 1, nullable=True),
+    Param("early_stopping", "int", "stop after this many epochs of the validation set "
           "without improvement (none: never)", 1, nullable=True),
     Param("validation_metric", "str", "metric of the validation set: rmse or mae for ratings, "
           "a ranking metric such as ndcg@20 for ranking (default: rmse / ndcg@20)",
@@ -151,9 +155,10 @@ PARAMS = [
     Param("device", "str", "auto (CUDA when available), cpu, cuda or cuda:N", metavar="DEVICE"),
     Param("random_state", "int", "random seed: the same seed gives the same model on a CPU "
           "(default: a fresh seed each run)", 0, nullable=True, option="--seed"),
-    Param("validation_fraction", "float", "hold out this fraction of each user's rows as a "
-          "validation set for early stopping and best-epoch selection (default: none)",
-          0.0, strict=True, maximum=1.0),
+    Param("validation_fraction", "float", "when no validation set is given, hold out this "
+          "fraction of each user's rows for early stopping and best-epoch selection "
+          "(none or 0: train on every row for --epochs epochs)", 0.0, maximum=1.0,
+          nullable=True),
 ]
 _BY_NAME = {p.name: p for p in PARAMS}
 #: Config keys, also as written on the command line (``seed``, ``embedding-dim``).
@@ -247,19 +252,12 @@ def run(args: argparse.Namespace) -> int:
     config = load_config(args.config) if args.config else {}
     given = {p.name: getattr(args, p.name) for p in PARAMS if hasattr(args, p.name)}
     settings = {**config, **given}
-    fraction = settings.pop("validation_fraction", None)
     _check_out(args.out)
-    data = _load_data(args)
-    train, validation = data, None
-    if fraction is not None:
-        with user_errors("--validation-fraction"):
-            split = user_ratio_split(data, test_size=fraction,
-                                     random_state=settings.get("random_state"))
-        train, validation = split.train, split.test
+    train = _load_data(args)
     model = Recommender(**settings, verbose=show_progress(args))
     start = time.perf_counter()
     try:
-        model.fit(train, validation=validation)
+        model.fit(train)
     except FloatingPointError as err:
         raise CLIError(describe(err), status=1) from err
     except (ValueError, TypeError, KeyError) as err:

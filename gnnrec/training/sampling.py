@@ -56,6 +56,7 @@ class NegativeSampler:
         users = np.asarray(users, np.int64)
         keys = users * self.num_items + np.asarray(items, np.int64)
         num_users = int(users.max()) + 1 if len(users) else 0
+        self._num_users = num_users
         self._bitmap: Tensor | None = None
         self._keys: Tensor | None = None
         if num_users * self.num_items <= _BITMAP_MAX_CELLS:
@@ -65,11 +66,17 @@ class NegativeSampler:
         else:
             self._keys = torch.from_numpy(np.unique(keys)).to(device)
 
-    def _is_positive(self, users: Tensor, items: Tensor) -> Tensor:
-        keys = users * self.num_items + items
+    def _is_positive(self, keys: Tensor, *, inside: bool) -> Tensor:
+        """Whether each pair key ``user * num_items + item`` is a positive.
+
+        ``inside``: every user is at most the last user with a positive, so
+        the bitmap lookup needs no bounds check.
+        """
         if self._bitmap is not None:
-            inside = keys < len(self._bitmap)  # users beyond the last positive have none
-            return self._bitmap[keys.clamp(max=len(self._bitmap) - 1)] & inside
+            if inside:
+                return self._bitmap[keys]
+            within = keys < len(self._bitmap)  # users beyond the last positive have none
+            return self._bitmap[keys.clamp(max=len(self._bitmap) - 1)] & within
         assert self._keys is not None
         if len(self._keys) == 0:
             return torch.zeros_like(keys, dtype=torch.bool)
@@ -80,16 +87,24 @@ class NegativeSampler:
         """Negative item indices, shape ``(len(users), num_negatives)``.
 
         ``users`` and ``generator`` are on the sampler's device; so is the result.
+
+        The pair keys are formed by broadcasting (no repeated user column),
+        so hundreds of negatives per positive cost little more than drawing
+        them.
         """
         device = users.device
-        users_flat = users.repeat_interleave(num_negatives)
-        neg = torch.randint(self.num_items, users_flat.shape, generator=generator, device=device)
-        redraw = torch.nonzero(self._is_positive(users_flat, neg)).squeeze(-1)
+        n = num_negatives
+        inside = len(users) == 0 or int(users.max()) < self._num_users
+        neg = torch.randint(self.num_items, (len(users), n), generator=generator, device=device)
+        base = users.unsqueeze(1) * self.num_items
+        flat = neg.view(-1)
+        redraw = torch.nonzero(self._is_positive((base + neg).view(-1), inside=inside)).squeeze(-1)
         for _ in range(self.max_rounds):
             if len(redraw) == 0:
                 break
             fresh = torch.randint(self.num_items, redraw.shape, generator=generator,
                                   device=device)
-            neg[redraw] = fresh
-            redraw = redraw[self._is_positive(users_flat[redraw], fresh)]
-        return neg.view(-1, num_negatives)
+            flat[redraw] = fresh
+            keys = base.view(-1).index_select(0, redraw // n) + fresh
+            redraw = redraw[self._is_positive(keys, inside=inside)]
+        return neg

@@ -14,7 +14,7 @@ from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 
 from gnnrec.graph import BipartiteGraph
-from gnnrec.losses import bpr_loss, l2_penalty_by_count
+from gnnrec.losses import BPR, Loss, RankingBatch, l2_penalty_by_count
 from gnnrec.model import GraphRecModel
 from gnnrec.neighbours import NeighbourSampler
 from gnnrec.training.distributed import DistributedContext
@@ -86,7 +86,7 @@ class Trainer:
         Targets for ``task="rating"``.
     task : {"rating", "ranking"}
         The head's :meth:`~gnnrec.heads.Head.rating_loss` on ratings (MSE unless
-        the head chooses otherwise), or BPR over sampled negatives.
+        the head chooses otherwise), or ``loss`` over sampled negatives.
     batch_size : int
     learning_rate : float
         Adam's learning rate.
@@ -95,7 +95,8 @@ class Trainer:
         (:func:`~gnnrec.losses.l2_penalty`) and Adam weight decay of the encoder
         and head weights.
     num_negatives : int
-        Negatives per positive (ranking).
+        Negatives per positive (ranking); 0 samples none (for losses such as
+        :class:`~gnnrec.losses.DirectAU` that need none).
     generator : torch.Generator
         Source of all randomness of batching and sampling.
     max_grad_norm : float, optional
@@ -113,6 +114,8 @@ class Trainer:
         :mod:`gnnrec.training.distributed`): the model is wrapped in
         :class:`~torch.nn.parallel.DistributedDataParallel` and each step
         trains on this rank's shard of the global batch.
+    loss : Loss, optional
+        The ranking objective (:class:`~gnnrec.losses.BPR` when not given).
     """
 
     def __init__(
@@ -133,6 +136,7 @@ class Trainer:
         fanouts: Sequence[int] | None = None,
         sampler_backend: Literal["auto", "torch", "pyg"] = "auto",
         distributed: DistributedContext | None = None,
+        loss: Loss | None = None,
     ) -> None:
         self.model = model
         self.graph = graph
@@ -142,6 +146,7 @@ class Trainer:
         self.num_negatives = num_negatives
         self.generator = generator
         self.max_grad_norm = max_grad_norm
+        self.loss: Loss = BPR() if loss is None else loss
         device = model.embedding.weight.device
         self.users = torch.as_tensor(np.array(users, np.int64), device=device)
         self.items = torch.as_tensor(np.array(items, np.int64), device=device)
@@ -213,15 +218,21 @@ class Trainer:
             reg = l2_penalty_by_count(ego, counts, batch_size=len(batch))
             return loss + self.weight_decay * reg, pred.detach()
         assert neg is not None
-        z_user, z_pos, z_neg = self.propagation(users, item_nodes, model.num_users + neg)
+        b, n_neg = len(batch), neg.shape[1]
+        if n_neg:
+            z_user, z_pos, z_neg = self.propagation(users, item_nodes, model.num_users + neg)
+        else:  # a loss without sampled negatives (DirectAU)
+            z_user, z_pos = self.propagation(users, item_nodes)
+            z_neg = z_user.new_zeros((b, 0, z_user.shape[-1]))
         pos_score = model.head(z_user, z_pos, users, items)
         neg_score = model.head.score_candidates(z_user, z_neg, users, neg)
-        loss = bpr_loss(pos_score, neg_score)
+        loss = self.loss(RankingBatch(users, items, neg, z_user, z_pos, z_neg, pos_score,
+                                      neg_score, model.head))
         # LightGCN's penalty on the layer-0 rows of the batch; each positive's
         # negatives together weigh as much as one item.
-        n_neg = neg.shape[1]
-        counts = self._node_counts(users, items) * n_neg + self._node_counts(None, neg)
-        reg = l2_penalty_by_count(ego, counts, batch_size=len(batch) * n_neg)
+        weight = max(n_neg, 1)
+        counts = self._node_counts(users, items) * weight + self._node_counts(None, neg)
+        reg = l2_penalty_by_count(ego, counts, batch_size=b * weight)
         return loss + self.weight_decay * reg, None
 
     def train_epoch(self) -> EpochStats:
