@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-
 from torch_geometric.typing import WITH_PYG_LIB
 
 from gnnrec.encoders import build_encoder
