@@ -7,18 +7,23 @@ only the seeds' (the batch's users and items) sampled computation graph:
 its cost is bounded by the batch and the fan-outs, and an epoch costs
 :math:`O(|E|)`.
 
-The sampled graph is an unbiased estimate of the full propagation. When node
-:math:`v` (degree :math:`d_v`) keeps :math:`s_v = \min(d_v, f)` draws
-:math:`S(v)` of its neighbours, drawn uniformly with replacement when
-:math:`d_v > f` (all neighbours, exactly, otherwise), a neighbour sum is
-re-weighted by :math:`d_v / s_v`:
+Each layer's neighbour sum is estimated without bias. When node :math:`v`
+(degree :math:`d_v`) keeps :math:`s_v = \min(d_v, f)` draws :math:`S(v)` of
+its neighbours, drawn uniformly with replacement when :math:`d_v > f` (all
+neighbours, exactly, otherwise), the sum is re-weighted by :math:`d_v / s_v`:
 
 .. math::
     \sum_{u \in N(v)} a_{vu} x_u \;\approx\; \frac{d_v}{s_v}\sum_{u \in S(v)} a_{vu} x_u,
 
 with :math:`a_{vu}` the full graph's normalisation (:math:`1/\sqrt{d_v d_u}`
-for LightGCN). Nodes first reached at the last hop are not expanded: the seeds'
-outputs never read their deeper layers.
+for LightGCN). For a linear encoder (LightGCN, or one layer of GCN or SAGE)
+the seeds' outputs are then unbiased estimates of the full propagation (the
+tests check it); non-linearities between layers and GAT's attention softmax,
+taken over the distinct sampled neighbours, make them approximations whose
+error shrinks as the fan-outs grow. With the torch backend a node whose degree
+is at most its fan-out keeps every neighbour, exactly. Nodes first reached at
+the last hop are not expanded: the seeds' outputs never read their deeper
+layers.
 
 Two samplers give the same estimate: :class:`NeighbourSampler` is pure,
 vectorised torch (any device, no extra package); when ``torch-sparse`` or
@@ -139,10 +144,8 @@ class SampledGraph:
 
     def adjacency(self, normalization: Normalization = "sym") -> Tensor:
         """The sampled estimate of a normalised adjacency (see :meth:`BipartiteGraph.adjacency`)."""
-        if normalization not in ("sym", "sym_self_loops", "mean"):
-            raise ValueError(
-                f"unknown normalization {normalization!r}; use 'sym', 'sym_self_loops' or 'mean'"
-            )
+        check_choice(normalization, "normalization", ("sym", "sym_self_loops", "mean"),
+                     caller="SampledGraph.adjacency")
         if normalization not in self._cache:
             rows, cols = self.dst, self.src
             values = self._neighbour_weights(normalization).to(torch.float32)
@@ -225,13 +228,11 @@ class NeighbourSampler:
         backend = check_choice(backend, "backend", ("auto", "torch", "pyg"), caller=caller)
         on_cpu = graph.device.type == "cpu"
         if backend == "pyg" and not pyg_sampler_available():
-            raise ValueError(
-                f"{caller}: backend='pyg' needs torch-sparse or pyg-lib, and neither is "
-                "importable; use backend='torch'"
-            )
+            raise argument_error(caller, "backend", "'torch' or 'auto' (PyG's sampler needs "
+                                 "torch-sparse or pyg-lib, and neither is importable)", backend)
         if backend == "pyg" and not on_cpu:
-            raise ValueError(f"{caller}: backend='pyg' samples on the CPU; the graph is on "
-                             f"{graph.device}; use backend='torch'")
+            raise argument_error(caller, "backend", f"'torch' or 'auto' for a graph on "
+                                 f"{graph.device} (PyG's sampler runs on the CPU)", backend)
         self.backend: Literal["torch", "pyg"] = (
             ("pyg" if pyg_sampler_available() and on_cpu else "torch")
             if backend == "auto" else backend
@@ -306,12 +307,12 @@ class NeighbourSampler:
                 pos = torch.where(deg_owner > fanout, drawn, pos)
                 neighbour = self.indices[self.indptr[frontier][owner] + pos].long()
                 fresh = torch.unique(neighbour[local[neighbour] < 0])
+                chunks.append(fresh)  # before numbering it: the finally clause resets it
                 local[fresh] = torch.arange(count, count + len(fresh), device=device)
                 count += len(fresh)
                 dsts.append(base + owner)  # the frontier's local numbers are contiguous
                 srcs.append(local[neighbour])
                 taken = torch.cat([taken, take])
-                chunks.append(fresh)
                 base += len(frontier)
                 frontier = fresh
             nodes = torch.cat(chunks)

@@ -337,10 +337,11 @@ class Recommender(EstimatorParams):
             check_instance(callback, "callbacks", Callback, caller="Recommender.fit")
         p = self._validated_params(train)
         group = distributed_context(p["device"])
-        if group is not None:  # one seed for all processes: rank 0's
+        if group is not None:  # this process's device, and one seed for all: rank 0's
+            if p["device"] != group.device:
+                _logger.info("rank %d trains on %s", group.rank, group.device)
+            p["device"] = group.device
             p["seed"] = group.broadcast_int(p["seed"])
-            if p["device"].type == "cuda" and p["device"].index is None:  # a GPU per process
-                p["device"] = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
         users, items = IdMap(train.user_ids), IdMap(train.item_ids)
         val = None
         fitting = train  # the rows the steps train on
@@ -374,8 +375,8 @@ class Recommender(EstimatorParams):
                 max_grad_norm=self.max_grad_norm, loss=p["loss"], fanouts=fanouts,
                 distributed=group,
             )
-            own: list[Callback] = [LogEpochs()]
-            if self.verbose:
+            own: list[Callback] = [LogEpochs()] if group is None or group.is_main else []
+            if self.verbose and (group is None or group.is_main):
                 own.insert(0, ProgressBar(self.epochs))
             early = None
             validate = None
@@ -857,11 +858,12 @@ def _resolve_fanouts(
             raise argument_error(c, "fanouts", constraint, fanouts)
         values = [check_int(fanouts, "fanouts", caller=c, minimum=1)] * (depth or 0)
     if depth is None:
-        raise ValueError(f"{c}: fanouts={fanouts!r} needs an encoder with num_layers; a plain "
-                         "module propagates its own way: use fanouts=None")
+        raise argument_error(c, "fanouts", "None for a plain nn.Module encoder (it propagates "
+                             "its own way)", fanouts)
+    if depth == 0:
+        return None  # nothing to propagate: every step is the embeddings themselves
     if len(values) != depth:
-        raise ValueError(f"{c}: fanouts must have one entry per encoder layer ({depth}), "
-                         f"got {fanouts!r}")
+        raise argument_error(c, "fanouts", f"one int >= 1 per encoder layer ({depth})", fanouts)
     return tuple(values)
 
 

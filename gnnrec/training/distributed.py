@@ -7,12 +7,17 @@ data-parallel with :class:`~torch.nn.parallel.DistributedDataParallel`:
 
 * every process draws the same global batch of :math:`B` interactions (one
   seed, shared by rank 0) and its negatives, and trains on its
-  :math:`\lceil B / P \rceil`-row shard;
+  :math:`\lceil B / P \rceil`-row shard (an epoch's last batch is folded into
+  the one before when it has fewer rows than processes);
 * its loss is re-weighted by :math:`P\,|B_r| / |B|`, so DDP's mean of the
-  gradients is exactly the gradient of the global batch's mean loss: two
-  processes follow one process's trajectory up to float rounding;
+  gradients is exactly the gradient of the global batch's mean loss: with
+  full-graph steps, ``P`` processes follow one process's trajectory up to
+  float rounding; with sampled neighbourhoods each process draws its own
+  shard's neighbourhoods, so the runs agree in distribution, not draw for
+  draw;
 * rank 0 computes the validation metric and broadcasts it, so early
-  stopping, and any callback's stop, is decided once for all.
+  stopping, and any callback's stop, is decided once for all; rank 0 alone
+  logs the epochs (your own callbacks run on every rank).
 
 With sampled neighbourhoods (``fanouts``) each process samples and
 propagates only its shard's neighbourhood, which divides the work. With
@@ -34,8 +39,10 @@ __all__ = ["DistributedContext", "distributed_context", "is_main_process"]
 
 _logger = logging.getLogger("gnnrec")
 
-#: How long a collective waits for a missing process before raising.
-DEFAULT_TIMEOUT = datetime.timedelta(minutes=10)
+#: How long a collective waits for a missing process before raising (rank 0's
+#: validation runs while the others wait: set ``GNNREC_DISTRIBUTED_TIMEOUT``,
+#: in seconds, above a validation's duration).
+DEFAULT_TIMEOUT = datetime.timedelta(minutes=30)
 
 
 @dataclass(frozen=True)
@@ -48,10 +55,14 @@ class DistributedContext:
         This process's rank, ``0 .. world_size - 1``.
     world_size : int
         Number of processes.
+    device : torch.device
+        Where this process trains, and where the collectives' small tensors
+        live (NCCL only moves CUDA tensors).
     """
 
     rank: int
     world_size: int
+    device: torch.device = torch.device("cpu")
 
     @property
     def is_main(self) -> bool:
@@ -77,19 +88,19 @@ class DistributedContext:
 
     def any(self, flag: bool) -> bool:
         """Whether ``flag`` is true on any rank."""
-        t = torch.tensor([int(flag)])
+        t = torch.tensor([int(flag)], device=self.device)
         dist.all_reduce(t, op=dist.ReduceOp.MAX)
         return bool(t.item())
 
     def sum(self, values: list[float]) -> list[float]:
         """Element-wise sum of ``values`` over the ranks."""
-        t = torch.tensor(values, dtype=torch.float64)
+        t = torch.tensor(values, dtype=torch.float64, device=self.device)
         dist.all_reduce(t)
         return [float(v) for v in t]
 
     def extremes(self, low: float, high: float) -> tuple[float, float]:
         """The smallest ``low`` and the largest ``high`` over the ranks."""
-        t = torch.tensor([-low, high], dtype=torch.float64)
+        t = torch.tensor([-low, high], dtype=torch.float64, device=self.device)
         dist.all_reduce(t, op=dist.ReduceOp.MAX)
         return -float(t[0]), float(t[1])
 
@@ -98,32 +109,44 @@ def _launched() -> bool:
     return int(os.environ.get("WORLD_SIZE", "1")) > 1 and "RANK" in os.environ
 
 
+def _timeout() -> datetime.timedelta:
+    seconds = os.environ.get("GNNREC_DISTRIBUTED_TIMEOUT")
+    return DEFAULT_TIMEOUT if not seconds else datetime.timedelta(seconds=float(seconds))
+
+
 def distributed_context(device: torch.device) -> DistributedContext | None:
     """The process group to train in, joining torchrun's if needed; ``None`` for one process.
 
     An initialised default process group is used as it is. Otherwise, under
     ``torchrun`` (``WORLD_SIZE`` > 1 and ``RANK`` in the environment) this
-    process joins it with the gloo backend on CPU or NCCL on CUDA, and a
-    collective that waits longer than ten minutes for a missing process
-    raises instead of hanging.
+    process joins it: gloo on CPU; on CUDA, NCCL with this process's GPU
+    ``cuda:LOCAL_RANK`` (whatever index ``device`` names). A collective that
+    waits longer than ``GNNREC_DISTRIBUTED_TIMEOUT`` seconds (default 30
+    minutes) for a missing process raises instead of hanging. Set
+    ``GNNREC_DISTRIBUTED=0`` to fit in one process although the launcher's
+    variables are set (e.g. independent fits on every rank of another job).
 
     Parameters
     ----------
     device : torch.device
-        The device this process trains on.
+        The device the fit was asked to train on.
     """
-    if not dist.is_available():
+    if not dist.is_available() or os.environ.get("GNNREC_DISTRIBUTED", "1") == "0":
         return None
     if not dist.is_initialized():
         if not _launched():
             return None
+        if device.type == "cuda":
+            torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
         backend = "nccl" if device.type == "cuda" else "gloo"
-        dist.init_process_group(backend=backend, timeout=DEFAULT_TIMEOUT)
+        dist.init_process_group(backend=backend, timeout=_timeout())
         _logger.info("joined the torchrun process group: rank %d of %d (%s)",
                      dist.get_rank(), dist.get_world_size(), backend)
     if dist.get_world_size() == 1:
         return None
-    return DistributedContext(dist.get_rank(), dist.get_world_size())
+    on_gpu = dist.get_backend() == "nccl"
+    here = torch.device("cuda", torch.cuda.current_device()) if on_gpu else torch.device("cpu")
+    return DistributedContext(dist.get_rank(), dist.get_world_size(), here)
 
 
 def is_main_process() -> bool:

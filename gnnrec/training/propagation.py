@@ -55,7 +55,8 @@ class FullGraph(Propagation):
         z = self.model(self.graph)
         # index_select, not z[nodes]: its backward (index_add_) is deterministic
         # on CPU and twice as fast as advanced indexing's (index_put_).
-        return [z.index_select(0, n.reshape(-1)).view(*n.shape, -1) for n in nodes]
+        width = z.shape[-1]
+        return [z.index_select(0, n.reshape(-1)).view(*n.shape, width) for n in nodes]
 
 
 class SampledNeighbourhoods(Propagation):
@@ -91,7 +92,7 @@ class SampledNeighbourhoods(Propagation):
         z = self.model.encoder(x, sub)[: sub.num_seeds].index_select(0, inverse)
         out, start = [], 0
         for n in nodes:
-            out.append(z[start : start + n.numel()].view(*n.shape, -1))
+            out.append(z[start : start + n.numel()].view(*n.shape, z.shape[-1]))
             start += n.numel()
         return out
 

@@ -159,14 +159,19 @@ class Trainer:
             raise ValueError("Trainer: task='rating' needs ratings")
         # draws made on the model's device (negatives, neighbourhoods) come from
         # a generator there, seeded from the epoch generator: no host round-trip
-        self.device_generator = (
-            generator if device.type == "cpu" else torch.Generator(device).manual_seed(
-                int(torch.randint(2**62, (1,), generator=generator)))
-        )
+        # Three streams, all from the seed: `generator` shuffles (CPU), the
+        # negatives come from a generator on the model's device (no host
+        # round-trip), both the same on every rank; neighbourhoods are drawn per
+        # rank for its own shard, from a stream of their own so that the
+        # shared streams stay in step whatever each rank's sample size.
+        seeds = torch.randint(2**62, (2,), generator=generator).tolist()
+        rank = 0 if distributed is None else distributed.rank
+        self.device_generator = torch.Generator(device).manual_seed(seeds[0])
+        self.neighbour_generator = torch.Generator(device).manual_seed(seeds[1] + rank)
         self.propagation: Propagation = (
             FullGraph(model, graph) if fanouts is None else SampledNeighbourhoods(
                 model, NeighbourSampler(graph, fanouts, backend=sampler_backend),
-                self.device_generator,
+                self.neighbour_generator,
             )
         )
         self.sampler = (
@@ -174,6 +179,12 @@ class Trainer:
             if task == "ranking" else None
         )
         self.distributed = distributed
+        if distributed is not None and min(batch_size, len(self.users)) < distributed.world_size:
+            raise ValueError(
+                f"Trainer: batch_size must be at least the number of processes "
+                f"({distributed.world_size}) and so must the training interactions, got "
+                f"batch_size={batch_size} and {len(self.users)} interactions"
+            )
         step: nn.Module = _StepLoss(self)
         if distributed is not None:
             gpus = None
@@ -235,16 +246,30 @@ class Trainer:
         reg = l2_penalty_by_count(ego, counts, batch_size=b * weight)
         return loss + self.weight_decay * reg, None
 
+    def _batches(self, order: torch.Tensor) -> list[torch.Tensor]:
+        """The epoch's batches; in a process group the last one has a row for every rank."""
+        n, size = len(order), self.batch_size
+        starts = list(range(0, n, size))
+        world = 1 if self.distributed is None else self.distributed.world_size
+        if len(starts) > 1 and n - starts[-1] < world:
+            starts.pop()  # fold a too-small last batch into the one before
+        ends = [*starts[1:], n]
+        return [order[a:b] for a, b in zip(starts, ends, strict=True)]
+
     def train_epoch(self) -> EpochStats:
         """Run one pass over the training interactions and return its statistics."""
         start = time.perf_counter()
         self.model.train()
         n = len(self.users)
         order = torch.randperm(n, generator=self.generator).to(self.users.device)
-        total, batches, grad_norm = 0.0, 0, 0.0
-        pred_min, pred_max = math.inf, -math.inf
-        for s in range(0, n, self.batch_size):
-            batch = order[s : s + self.batch_size]
+        device = self.users.device
+        # running statistics stay on the device: one host transfer per epoch
+        total = torch.zeros((), dtype=torch.float64, device=device)
+        grad_norm = torch.zeros((), device=device)
+        pred_min = torch.full((), math.inf, device=device)
+        pred_max = torch.full((), -math.inf, device=device)
+        batches = self._batches(order)
+        for batch in batches:
             neg = None
             if self.sampler is not None:  # drawn for the global batch: the same on every rank
                 neg = self.sampler.sample(self.users[batch], self.num_negatives,
@@ -261,20 +286,21 @@ class Trainer:
             norm = torch.nn.utils.clip_grad_norm_(
                 self.model.parameters(), self.max_grad_norm or math.inf
             )
-            grad_norm = max(grad_norm, float(norm))
+            grad_norm = torch.maximum(grad_norm, norm.detach().to(grad_norm.dtype))
             self.optimizer.step()
-            total += float(loss.detach()) * weight
-            batches += 1
+            total += loss.detach() * weight
             if pred is not None:
-                pred_min = min(pred_min, float(pred.min()))
-                pred_max = max(pred_max, float(pred.max()))
+                pred_min = torch.minimum(pred_min, pred.min())
+                pred_max = torch.maximum(pred_max, pred.max())
+        stats = [float(total), float(grad_norm), float(pred_min), float(pred_max)]
         if self.distributed is not None:
-            total = self.distributed.sum([total])[0] / self.distributed.world_size
-            pred_min, pred_max = self.distributed.extremes(pred_min, pred_max)
+            stats[0] = self.distributed.sum([stats[0]])[0] / self.distributed.world_size
+            stats[2], stats[3] = self.distributed.extremes(stats[2], stats[3])
+        total, grad_norm, pred_min, pred_max = stats
         if self.task != "rating":
             pred_min = pred_max = math.nan
         return EpochStats(
-            loss=total / max(batches, 1),
+            loss=total / max(len(batches), 1),
             seconds=time.perf_counter() - start,
             grad_norm=grad_norm,
             pred_min=pred_min,

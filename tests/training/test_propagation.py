@@ -77,7 +77,7 @@ def test_auto_logs_its_choice(small_implicit: Any, caplog: pytest.LogCaptureFixt
 
 
 @pytest.mark.parametrize(("fanouts", "error", "match"), [
-    ([5], ValueError, r"^Recommender: fanouts must have one entry per encoder layer \(2\), got \[5\]"),
+    ([5], ValueError, r"^Recommender: fanouts must be one int >= 1 per encoder layer \(2\), got \[5\]"),
     ([5, 0], ValueError, r"^Recommender: fanouts must be an integer >= 1, got 0"),
     ("all", ValueError, r"^Recommender: fanouts must be 'auto', None, an int >= 1 or one int >= 1 per encoder layer, got 'all'"),
     (2.5, ValueError, r"^Recommender: fanouts must be 'auto', None, an int >= 1 or one int"),
@@ -95,6 +95,7 @@ def test_bad_fanouts_are_named_and_fit_changes_nothing(
 def test_a_plain_module_needs_full_graph_steps(small_implicit: Any) -> None:
     from torch_geometric.nn import LGConv
 
-    with pytest.raises(ValueError, match="a plain module propagates its own way: use fanouts=None"):
+    with pytest.raises(ValueError, match=r"^Recommender: fanouts must be None for a plain "
+                       r"nn.Module encoder \(it propagates its own way\), got 3"):
         Recommender(encoder=LGConv(), epochs=1, fanouts=3).fit(small_implicit)
     Recommender(encoder=LGConv(), epochs=1, fanouts=None).fit(small_implicit)
