@@ -5,12 +5,20 @@ Usage::
     python -m benchmarks.reproduce --dataset ml-1m
     python -m benchmarks.reproduce --dataset ml-100k --quick --out /tmp/bench
     python -m benchmarks.reproduce --dataset ml-1m --render-only   # re-render from the JSON
+    python -m benchmarks.reproduce --dataset ml-1m --parts gcmc,stability --merge
 
 Every hyper-parameter comes from ``benchmarks/config.json``. All results
 are written to ``<out>/<dataset>.json`` first; the page ``<out>/<dataset>.md``
 and the figures ``<out>/<dataset>/*.png`` are rendered from that JSON only
 (:mod:`benchmarks.render`), so ``--render-only`` re-renders without
 re-running anything.
+
+The study is :data:`PARTS` (the default). :data:`EXTRA_PARTS` run only when
+named: ``gcmc`` (the rating-aware encoder :class:`gnnrec.RatingGCN` on the
+rating protocol's splits and seeds) and ``stability`` (the stability map,
+:mod:`benchmarks.stability`). With ``--merge`` they are added to the existing
+``<dataset>.json`` (each with its own command, commit and wall time), leaving
+the study's results as they were.
 """
 
 from __future__ import annotations
@@ -35,13 +43,16 @@ import numpy as np
 import torch
 
 from benchmarks import experiments as ex
+from benchmarks.stability import stability_map
 
-__all__ = ["PARTS", "environment", "load_config", "main", "run"]
+__all__ = ["EXTRA_PARTS", "PARTS", "environment", "load_config", "main", "run"]
 
 logger = logging.getLogger("benchmarks")
 
 PARTS: tuple[str, ...] = ("rating", "ranking", "sweep", "oversmoothing")
-"""Parts of the benchmark, in run order."""
+"""Parts of the study, in run order (the default)."""
+EXTRA_PARTS: tuple[str, ...] = ("gcmc", "stability")
+"""Parts run only when named in ``--parts``, after the study's; ``--merge`` adds them to an existing run."""
 
 DEFAULT_CONFIG = Path(__file__).with_name("config.json")
 DATASETS = {"ml-1m": "1m", "ml-100k": "100k"}
@@ -70,7 +81,8 @@ def load_config(path: str | os.PathLike[str], *, quick: bool) -> dict[str, Any]:
     config = ex.deep_update(config, {"seeds": q["seeds"]})
     for task in ("rating", "ranking"):
         block = config[task]
-        names = [*block["encoders"], "mf"] if task == "ranking" else list(block["encoders"])
+        names = ([*block["encoders"], "mf"] if task == "ranking"
+                 else [*block["encoders"], *config["gcmc"]["encoders"]])
         for name in names:
             merged = dict(block.get(name, {}))
             merged.update(q["all"])
@@ -82,6 +94,8 @@ def load_config(path: str | os.PathLike[str], *, quick: bool) -> dict[str, Any]:
     config["sweep"]["seeds"] = list(q["seeds"])
     config["oversmoothing"]["layers"] = list(q["layers"])
     config["oversmoothing"]["overrides"] = {}
+    config["stability"]["learning_rates"] = list(q["stability_learning_rates"])
+    config["stability"]["overrides"] = dict(q["all"])
     return config
 
 
@@ -262,6 +276,21 @@ def _sweep_part(data: Any, config: dict[str, Any], device: str,
     results["sweep"] = {"points": points}
 
 
+def _gcmc_part(data: Any, config: dict[str, Any], seeds: list[int], device: str,
+               results: dict[str, Any]) -> None:
+    """The rating-aware encoder(s) on the rating protocol: same splits and seeds as ``rating``."""
+    block, extra = config["rating"], config["gcmc"]
+    protocol = block["protocol"]
+    runs: list[dict[str, Any]] = []
+    for seed in seeds:
+        split = ex.rating_split(data, protocol, seed)
+        for encoder in extra["encoders"]:
+            for head in extra["heads"]:
+                runs.append(ex.rating_run(encoder, head, ex.run_params(block, encoder, head),
+                                          protocol, split, seed=seed, device=device))
+    results["gcmc"] = {"runs": runs}
+
+
 def _oversmoothing_part(data: Any, config: dict[str, Any], device: str,
                         results: dict[str, Any],
                         trained: dict[str, tuple[dict[str, Any], Any]]) -> None:
@@ -335,7 +364,7 @@ def run(
     }
     timings: dict[str, float] = {}
     trained: dict[str, tuple[dict[str, Any], Any]] = {}
-    for part in PARTS:
+    for part in (*PARTS, *EXTRA_PARTS):
         if part not in parts:
             continue
         t0 = time.perf_counter()
@@ -346,9 +375,16 @@ def run(
             trained = _ranking_part(data, config, seeds, device, results)
         elif part == "sweep":
             _sweep_part(data, config, device, results)
-        else:
+        elif part == "oversmoothing":
             _oversmoothing_part(data, config, device, results, trained)
+        elif part == "gcmc":
+            _gcmc_part(data, config, seeds, device, results)
+        else:
+            results["stability"] = stability_map(data, config, device=device)
         timings[part] = time.perf_counter() - t0
+        if part in EXTRA_PARTS:  # what --merge needs to say how this part was made
+            results[part].update(environment=results["environment"], config=config,
+                                 started=results["started"], wall_seconds=timings[part])
         logger.info("part %s: done in %.1f s", part, timings[part])
         results["wall_seconds"] = dict(timings)
         if checkpoint is not None:
@@ -389,7 +425,11 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--out", default="benchmarks/results", help="output folder")
     parser.add_argument("--device", default="auto", help="'auto', 'cpu', 'cuda' or 'cuda:N'")
     parser.add_argument("--parts", default=",".join(PARTS),
-                        help=f"comma-separated subset of {','.join(PARTS)}")
+                        help=f"comma-separated subset of {','.join(PARTS + EXTRA_PARTS)} "
+                             f"(default: the study, {','.join(PARTS)})")
+    parser.add_argument("--merge", action="store_true",
+                        help=f"add the parts ({','.join(EXTRA_PARTS)} only) to the existing "
+                             "<out>/<dataset>.json instead of replacing it")
     parser.add_argument("--config", default=str(DEFAULT_CONFIG), help="hyper-parameter file")
     parser.add_argument("--verbose", action="store_true",
                         help="also log gnnrec's per-epoch records")
@@ -397,9 +437,12 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
                         help="re-render the page and figures from <out>/<dataset>.json")
     args = parser.parse_args(argv)
     parts = [p.strip() for p in args.parts.split(",") if p.strip()]
-    bad = [p for p in parts if p not in PARTS]
+    bad = [p for p in parts if p not in PARTS + EXTRA_PARTS]
     if bad or not parts:
-        parser.error(f"--parts: unknown {bad}; choose from {','.join(PARTS)}")
+        parser.error(f"--parts: unknown {bad}; choose from {','.join(PARTS + EXTRA_PARTS)}")
+    if args.merge and set(parts) - set(EXTRA_PARTS):
+        parser.error(f"--merge adds only {','.join(EXTRA_PARTS)} to a run; rerun the study's "
+                     "parts without --merge")
     args.parts = parts
     return args
 
@@ -421,8 +464,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     else:
         config = load_config(args.config, quick=args.quick)
         seeds = list(args.seeds) if args.seeds is not None else list(config["seeds"])
+        base = None
+        if args.merge:
+            with open(json_path, encoding="utf-8") as fh:
+                base = json.load(fh)
+            if bool(base.get("quick")) != args.quick:
+                raise SystemExit(f"--merge: {json_path} is {'' if base.get('quick') else 'not '}"
+                                 "a --quick run; merge like with like")
         results = run(args.dataset, config=config, seeds=seeds, parts=args.parts,
-                      device=args.device, quick=args.quick, checkpoint=json_path)
+                      device=args.device, quick=args.quick,
+                      checkpoint=None if args.merge else json_path)
+        if base is not None:
+            results = {**base, **{part: results[part] for part in args.parts}}
         _write_json(results, json_path)
         logger.info("results in %s", json_path)
     page = render(results, out)

@@ -204,6 +204,12 @@ class Recommender(EstimatorParams):
         """Check every parameter against ``train``; return the resolved ones."""
         c = "Recommender"
         task: Any = check_choice(self.task, "task", ("auto", "rating", "ranking"), caller=c)
+        if not train.has_ratings and _requires_ratings(self.encoder):
+            raise ValueError(
+                f"{c}.fit: encoder {self.encoder!r} propagates over the ratings on the edges "
+                "and needs training data with ratings; this data has none (implicit "
+                "feedback): pick another encoder, or pass Interactions with ratings"
+            )
         if task == "auto":
             task = "rating" if train.has_ratings else "ranking"
         if task == "rating" and not train.has_ratings:
@@ -282,15 +288,16 @@ class Recommender(EstimatorParams):
             val = _reindex(validation, users, items, "Recommender.fit", "validation")
         ratings = train.ratings if p["task"] == "rating" else None
         rating_range = None if ratings is None else (float(ratings.min()), float(ratings.max()))
+        # the edges carry the ratings whenever the data has them (rating-aware encoders read them)
         graph = BipartiteGraph(train.users, train.items, train.n_users, train.n_items,
-                               device=p["device"])
+                               ratings=train.ratings, device=p["device"])
         with torch.random.fork_rng(devices=[p["device"]] if p["device"].type == "cuda" else []):
             torch.manual_seed(p["seed"])
             model = build_model(
                 self.encoder, self.head, task=p["task"], embedding_dim=self.embedding_dim,
                 num_layers=self.num_layers, num_users=train.n_users, num_items=train.n_items,
                 target_mean=None if ratings is None else float(ratings.mean()),
-                rating_range=rating_range,
+                rating_range=rating_range, rating_levels=graph.rating_levels or None,
             ).to(p["device"])
             torch.manual_seed(p["seed"])  # training draws (dropout) start from the seed too
             trainer = Trainer(
@@ -649,7 +656,7 @@ class Recommender(EstimatorParams):
                   "best_epoch": self.best_epoch_, "history": self.history_}
         persistence.save_model(path, persistence.ModelFile(
             params, fitted, self._users, self._items, self._train.users, self._train.items,
-            self.model_.state_dict(),
+            self.model_.state_dict(), train_ratings=self.graph_.ratings,
         ))
 
     @classmethod
@@ -697,11 +704,11 @@ class Recommender(EstimatorParams):
         dev = check_device(device, caller="Recommender.load")
         users, items = content.users, content.items
         graph = BipartiteGraph(content.train_users, content.train_items, len(users), len(items),
-                               device=dev)
+                               ratings=content.train_ratings, device=dev)
         model = build_model(
             self.encoder, self.head, task=self.task_, embedding_dim=self.embedding_dim,
             num_layers=self.num_layers, num_users=len(users), num_items=len(items),
-            rating_range=self.rating_range_,
+            rating_range=self.rating_range_, rating_levels=graph.rating_levels or None,
         )
         try:
             model.load_state_dict(content.state_dict)
@@ -731,6 +738,16 @@ def _fitted_state(
         "_users": users, "_items": items, "_train": train, "_seen": train.to_csr(),
         "_scorer": Scorer(model, graph),
     }
+
+
+def _requires_ratings(encoder: Any) -> bool:
+    """Whether the ``encoder=`` parameter names an encoder that reads the edges' ratings."""
+    if isinstance(encoder, str):
+        try:
+            encoder = ENCODERS.get(encoder)
+        except ValueError:
+            return False  # build_model reports the unknown name
+    return bool(getattr(encoder, "requires_ratings", False))
 
 
 def _check_finite(scorer: Scorer, train: Interactions) -> None:
