@@ -413,6 +413,16 @@ def _clean(value: Any) -> Any:
     return value
 
 
+def _merge_base(path: Path, quick: bool) -> dict[str, Any]:
+    """The stored results that ``--merge`` adds to; like must merge with like (``--quick``)."""
+    with open(path, encoding="utf-8") as fh:
+        base: dict[str, Any] = json.load(fh)
+    if bool(base.get("quick")) != quick:
+        raise SystemExit(f"--merge: {path} is {'' if base.get('quick') else 'not '}a --quick "
+                         "run; merge like with like")
+    return base
+
+
 def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks.reproduce", description=__doc__.split("\n\n")[0]
@@ -464,18 +474,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     else:
         config = load_config(args.config, quick=args.quick)
         seeds = list(args.seeds) if args.seeds is not None else list(config["seeds"])
-        base = None
         if args.merge:
-            with open(json_path, encoding="utf-8") as fh:
-                base = json.load(fh)
-            if bool(base.get("quick")) != args.quick:
-                raise SystemExit(f"--merge: {json_path} is {'' if base.get('quick') else 'not '}"
-                                 "a --quick run; merge like with like")
+            _merge_base(json_path, args.quick)  # fail now, not after the run
         results = run(args.dataset, config=config, seeds=seeds, parts=args.parts,
                       device=args.device, quick=args.quick,
                       checkpoint=None if args.merge else json_path)
-        if base is not None:
-            results = {**base, **{part: results[part] for part in args.parts}}
+        if args.merge:  # re-read: another merge may have finished meanwhile
+            results = {**_merge_base(json_path, args.quick),
+                       **{part: results[part] for part in args.parts}}
         _write_json(results, json_path)
         logger.info("results in %s", json_path)
     page = render(results, out)
