@@ -205,8 +205,10 @@ class Recommender(EstimatorParams):
         c = "Recommender"
         task: Any = check_choice(self.task, "task", ("auto", "rating", "ranking"), caller=c)
         if not train.has_ratings and _requires_ratings(self.encoder):
+            name = self.encoder if isinstance(self.encoder, str) else getattr(
+                self.encoder, "__name__", type(self.encoder).__name__)
             raise ValueError(
-                f"{c}.fit: encoder {self.encoder!r} propagates over the ratings on the edges "
+                f"{c}.fit: encoder {name!r} propagates over the ratings on the edges "
                 "and needs training data with ratings; this data has none (implicit "
                 "feedback): pick another encoder, or pass Interactions with ratings"
             )

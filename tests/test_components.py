@@ -76,7 +76,7 @@ def test_register_refuses_a_taken_name_and_a_foreign_class(registry: Registry[Wi
 
 
 def test_library_registries_list_their_classes() -> None:
-    assert list_encoders() == ["gat", "gcn", "lightgcn", "sage"]
+    assert list_encoders() == ["gat", "gcmc", "gcn", "lightgcn", "sage"]
     assert list_encoders("*gcn") == ["gcn", "lightgcn"]
     assert list_heads("*o*") == ["bounded_sigmoid", "dot"]
     assert ENCODERS.base.__name__ == "Encoder" and HEADS.base.__name__ == "Head"
