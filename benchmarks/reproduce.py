@@ -33,7 +33,7 @@ import shlex
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
@@ -277,18 +277,22 @@ def _sweep_part(data: Any, config: dict[str, Any], device: str,
 
 
 def _gcmc_part(data: Any, config: dict[str, Any], seeds: list[int], device: str,
-               results: dict[str, Any]) -> None:
+               results: dict[str, Any], encoders: Sequence[str] | None,
+               on_record: Callable[[dict[str, Any]], None] | None) -> None:
     """The rating-aware encoder(s) on the rating protocol: same splits and seeds as ``rating``."""
     block, extra = config["rating"], config["gcmc"]
     protocol = block["protocol"]
-    runs: list[dict[str, Any]] = []
+    part: dict[str, Any] = {"runs": []}
+    results["gcmc"] = part
     for seed in seeds:
         split = ex.rating_split(data, protocol, seed)
-        for encoder in extra["encoders"]:
+        for encoder in encoders or extra["encoders"]:
             for head in extra["heads"]:
-                runs.append(ex.rating_run(encoder, head, ex.run_params(block, encoder, head),
-                                          protocol, split, seed=seed, device=device))
-    results["gcmc"] = {"runs": runs}
+                part["runs"].append(ex.rating_run(
+                    encoder, head, ex.run_params(block, encoder, head), protocol, split,
+                    seed=seed, device=device))
+                if on_record is not None:
+                    on_record(part)
 
 
 def _oversmoothing_part(data: Any, config: dict[str, Any], device: str,
@@ -323,6 +327,8 @@ def run(
     device: str,
     quick: bool,
     checkpoint: Path | None = None,
+    encoders: Sequence[str] | None = None,
+    on_record: Callable[[str, dict[str, Any]], None] | None = None,
 ) -> dict[str, Any]:
     """Run the requested parts and return the JSON-ready results.
 
@@ -339,6 +345,11 @@ def run(
     checkpoint : Path, optional
         Where to write the results so far after each part, so that an
         interrupted run keeps its finished parts.
+    encoders : sequence of str, optional
+        Only these encoders in the extra parts (default: their config's).
+    on_record : callable, optional
+        ``on_record(part, results_of_part)`` after every fit of an extra part,
+        with the part so far (with its environment), to save partial results.
 
     Returns
     -------
@@ -377,14 +388,21 @@ def run(
             _sweep_part(data, config, device, results)
         elif part == "oversmoothing":
             _oversmoothing_part(data, config, device, results, trained)
-        elif part == "gcmc":
-            _gcmc_part(data, config, seeds, device, results)
-        else:
-            results["stability"] = stability_map(data, config, device=device)
+        elif part in EXTRA_PARTS:
+
+            def record(so_far: dict[str, Any], part: str = part, t0: float = t0) -> None:
+                # what --merge needs to say how this part was made
+                so_far.update(environment=results["environment"], config=config,
+                              started=results["started"], wall_seconds=time.perf_counter() - t0)
+                if on_record is not None:
+                    on_record(part, so_far)
+
+            if part == "gcmc":
+                _gcmc_part(data, config, seeds, device, results, encoders, record)
+            else:
+                results["stability"] = stability_map(data, config, device=device,
+                                                     encoders=encoders, on_cell=record)
         timings[part] = time.perf_counter() - t0
-        if part in EXTRA_PARTS:  # what --merge needs to say how this part was made
-            results[part].update(environment=results["environment"], config=config,
-                                 started=results["started"], wall_seconds=timings[part])
         logger.info("part %s: done in %.1f s", part, timings[part])
         results["wall_seconds"] = dict(timings)
         if checkpoint is not None:
@@ -423,6 +441,31 @@ def _merge_base(path: Path, quick: bool) -> dict[str, Any]:
     return base
 
 
+_MERGE_KEYS = {"gcmc": ("runs", ("encoder", "head", "seed")),
+               "stability": ("cells", ("encoder", "head", "learning_rate"))}
+
+
+def _merged(base: dict[str, Any], part: str, new: dict[str, Any]) -> dict[str, Any]:
+    """``base`` with the records of ``new`` (one extra part) added, replacing equal keys.
+
+    Merges that ran other seeds (``gcmc``) or other encoders (``stability``)
+    add up; the part's environment is the latest merge's.
+    """
+    items, key = _MERGE_KEYS[part]
+    old = base.get(part) or {}
+
+    def ident(record: dict[str, Any]) -> tuple[Any, ...]:
+        return tuple(record[k] for k in key)
+
+    fresh = {ident(r) for r in new[items]}
+    merged = {**old, **new, items: [r for r in old.get(items, []) if ident(r) not in fresh]
+              + list(new[items])}
+    if part == "stability" and "settings" in old:
+        merged["settings"] = dict(new["settings"], encoders=list(dict.fromkeys(
+            [*old["settings"]["encoders"], *new["settings"]["encoders"]])))
+    return {**base, part: merged}
+
+
 def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks.reproduce", description=__doc__.split("\n\n")[0]
@@ -437,6 +480,9 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--parts", default=",".join(PARTS),
                         help=f"comma-separated subset of {','.join(PARTS + EXTRA_PARTS)} "
                              f"(default: the study, {','.join(PARTS)})")
+    parser.add_argument("--encoders", default=None,
+                        help="comma-separated encoders for the extra parts (default: their "
+                             "config's); with --merge, runs of the others are kept")
     parser.add_argument("--merge", action="store_true",
                         help=f"add the parts ({','.join(EXTRA_PARTS)} only) to the existing "
                              "<out>/<dataset>.json instead of replacing it")
@@ -454,6 +500,10 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
         parser.error(f"--merge adds only {','.join(EXTRA_PARTS)} to a run; rerun the study's "
                      "parts without --merge")
     args.parts = parts
+    if args.encoders is not None:
+        if set(parts) - set(EXTRA_PARTS):
+            parser.error(f"--encoders applies to {','.join(EXTRA_PARTS)} only")
+        args.encoders = [e.strip() for e in args.encoders.split(",") if e.strip()]
     return args
 
 
@@ -476,13 +526,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         seeds = list(args.seeds) if args.seeds is not None else list(config["seeds"])
         if args.merge:
             _merge_base(json_path, args.quick)  # fail now, not after the run
+
+            def merge(part: str, so_far: dict[str, Any]) -> None:
+                _write_json(_merged(_merge_base(json_path, args.quick), part, so_far), json_path)
+
         results = run(args.dataset, config=config, seeds=seeds, parts=args.parts,
                       device=args.device, quick=args.quick,
-                      checkpoint=None if args.merge else json_path)
-        if args.merge:  # re-read: another merge may have finished meanwhile
-            results = {**_merge_base(json_path, args.quick),
-                       **{part: results[part] for part in args.parts}}
-        _write_json(results, json_path)
+                      checkpoint=None if args.merge else json_path,
+                      encoders=args.encoders, on_record=merge if args.merge else None)
+        if args.merge:  # re-read: another merge may have written meanwhile
+            results = _merge_base(json_path, args.quick)
+        else:
+            _write_json(results, json_path)
         logger.info("results in %s", json_path)
     page = render(results, out)
     print(page)

@@ -23,7 +23,7 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -134,6 +134,7 @@ def stability_map(
     *,
     device: str,
     encoders: Sequence[str] | None = None,
+    on_cell: Callable[[dict[str, Any]], None] | None = None,
 ) -> dict[str, Any]:
     """Every cell of the config's ``stability`` block on one seeded rating split.
 
@@ -149,6 +150,8 @@ def stability_map(
     device : str
     encoders : sequence of str, optional
         Only these encoders (default: the block's).
+    on_cell : callable, optional
+        Called with the map so far after every cell (to save partial results).
 
     Returns
     -------
@@ -161,19 +164,22 @@ def stability_map(
     protocol = rating["protocol"]
     seed = int(block["seed"])
     split = ex.rating_split(data, protocol, seed)
-    cells = []
-    for encoder in encoders or block["encoders"]:
-        for head in block["heads"]:
-            params = dict(ex.run_params(rating, encoder, head), **block.get("overrides", {}))
-            params.pop("early_stopping", None)  # no validation set: a fixed budget
-            for lr in block["learning_rates"]:
-                cells.append(stability_cell(encoder, head, float(lr), params, protocol,
-                                            split.train, split.test, seed=seed, device=device))
-    return {
+    result: dict[str, Any] = {
         "settings": {"seed": seed, "encoders": list(encoders or block["encoders"]),
                      "heads": list(block["heads"]),
                      "learning_rates": [float(v) for v in block["learning_rates"]],
                      "overrides": dict(block.get("overrides", {})),
                      "n_train": len(split.train), "n_test": len(split.test)},
-        "cells": cells,
+        "cells": [],
     }
+    for encoder in result["settings"]["encoders"]:
+        for head in block["heads"]:
+            params = dict(ex.run_params(rating, encoder, head), **block.get("overrides", {}))
+            params.pop("early_stopping", None)  # no validation set: a fixed budget
+            for lr in block["learning_rates"]:
+                result["cells"].append(stability_cell(
+                    encoder, head, float(lr), params, protocol, split.train, split.test,
+                    seed=seed, device=device))
+                if on_cell is not None:
+                    on_cell(result)
+    return result
