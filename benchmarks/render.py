@@ -805,8 +805,7 @@ def _fig_stability(part: dict[str, Any] | None, path: Path) -> str | None:
               (axes[1], grad, "log10 of the largest gradient norm", "magma")]
     for ax, values, title, cmap in panels:
         shown = np.ma.masked_invalid(values)
-        cm = plt.get_cmap(cmap).copy()
-        cm.set_bad("lightgrey")
+        cm = plt.get_cmap(cmap).with_extremes(bad="lightgrey")
         im = ax.imshow(shown, cmap=cm, aspect="auto")
         fig.colorbar(im, ax=ax, fraction=0.046)
         for i, (e, h) in enumerate(labels):
