@@ -329,6 +329,7 @@ def run(
     checkpoint: Path | None = None,
     encoders: Sequence[str] | None = None,
     on_record: Callable[[str, dict[str, Any]], None] | None = None,
+    done: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Run the requested parts and return the JSON-ready results.
 
@@ -350,6 +351,9 @@ def run(
     on_record : callable, optional
         ``on_record(part, results_of_part)`` after every fit of an extra part,
         with the part so far (with its environment), to save partial results.
+    done : dict, optional
+        Stored results: stability cells already measured with the same
+        settings are not measured again (resuming an interrupted ``--merge``).
 
     Returns
     -------
@@ -400,8 +404,9 @@ def run(
             if part == "gcmc":
                 _gcmc_part(data, config, seeds, device, results, encoders, record)
             else:
-                results["stability"] = stability_map(data, config, device=device,
-                                                     encoders=encoders, on_cell=record)
+                results["stability"] = stability_map(
+                    data, config, device=device, encoders=encoders, on_cell=record,
+                    done=_measured_cells(done or {}, config))
         timings[part] = time.perf_counter() - t0
         logger.info("part %s: done in %.1f s", part, timings[part])
         results["wall_seconds"] = dict(timings)
@@ -439,6 +444,17 @@ def _merge_base(path: Path, quick: bool) -> dict[str, Any]:
         raise SystemExit(f"--merge: {path} is {'' if base.get('quick') else 'not '}a --quick "
                          "run; merge like with like")
     return base
+
+
+def _measured_cells(stored: dict[str, Any], config: dict[str, Any]) -> set[tuple[str, str, float]]:
+    """Stability cells in ``stored`` measured with the config's seed and overrides."""
+    part = stored.get("stability") or {}
+    settings = part.get("settings", {})
+    block = config["stability"]
+    if (settings.get("seed") != int(block["seed"])
+            or settings.get("overrides") != dict(block.get("overrides", {}))):
+        return set()
+    return {(c["encoder"], c["head"], float(c["learning_rate"])) for c in part.get("cells", [])}
 
 
 _MERGE_KEYS = {"gcmc": ("runs", ("encoder", "head", "seed")),
@@ -524,8 +540,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     else:
         config = load_config(args.config, quick=args.quick)
         seeds = list(args.seeds) if args.seeds is not None else list(config["seeds"])
+        stored = None
         if args.merge:
-            _merge_base(json_path, args.quick)  # fail now, not after the run
+            stored = _merge_base(json_path, args.quick)  # fail now, not after the run
 
             def merge(part: str, so_far: dict[str, Any]) -> None:
                 _write_json(_merged(_merge_base(json_path, args.quick), part, so_far), json_path)
@@ -533,7 +550,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         results = run(args.dataset, config=config, seeds=seeds, parts=args.parts,
                       device=args.device, quick=args.quick,
                       checkpoint=None if args.merge else json_path,
-                      encoders=args.encoders, on_record=merge if args.merge else None)
+                      encoders=args.encoders, on_record=merge if args.merge else None,
+                      done=stored)
         if args.merge:  # re-read: another merge may have written meanwhile
             results = _merge_base(json_path, args.quick)
         else:

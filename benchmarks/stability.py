@@ -23,7 +23,7 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -135,6 +135,7 @@ def stability_map(
     device: str,
     encoders: Sequence[str] | None = None,
     on_cell: Callable[[dict[str, Any]], None] | None = None,
+    done: Collection[tuple[str, str, float]] = (),
 ) -> dict[str, Any]:
     """Every cell of the config's ``stability`` block on one seeded rating split.
 
@@ -152,6 +153,13 @@ def stability_map(
         Only these encoders (default: the block's).
     on_cell : callable, optional
         Called with the map so far after every cell (to save partial results).
+    done : collection of (encoder, head, learning_rate), optional
+        Cells measured already (by an interrupted run): skipped.
+
+    Notes
+    -----
+    Per encoder, the cells run from the largest learning rate down, both
+    heads at each: the cells that decide the question come first.
 
     Returns
     -------
@@ -173,12 +181,14 @@ def stability_map(
         "cells": [],
     }
     for encoder in result["settings"]["encoders"]:
-        for head in block["heads"]:
-            params = dict(ex.run_params(rating, encoder, head), **block.get("overrides", {}))
-            params.pop("early_stopping", None)  # no validation set: a fixed budget
-            for lr in block["learning_rates"]:
+        for lr in sorted(result["settings"]["learning_rates"], reverse=True):
+            for head in block["heads"]:
+                if (encoder, head, lr) in done:
+                    continue
+                params = dict(ex.run_params(rating, encoder, head), **block.get("overrides", {}))
+                params.pop("early_stopping", None)  # no validation set: a fixed budget
                 result["cells"].append(stability_cell(
-                    encoder, head, float(lr), params, protocol, split.train, split.test,
+                    encoder, head, lr, params, protocol, split.train, split.test,
                     seed=seed, device=device))
                 if on_cell is not None:
                     on_cell(result)
