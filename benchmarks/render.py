@@ -692,38 +692,54 @@ def stability_claim(stability: dict[str, Any]) -> list[str]:
     """Plain sentences on where the study's claim holds in a stability map.
 
     The claim: GAT rating regression is unstable until the head is bounded
-    by a sigmoid. A cell counts as unstable when its fit diverged.
+    by a sigmoid. A cell *failed* when its fit diverged, or finished with a
+    test RMSE above that of predicting the mean training rating
+    (``settings["mean_predictor_rmse"]``, when stored).
     """
     cells = stability["cells"]
-    lrs = stability["settings"]["learning_rates"]
+    settings = stability["settings"]
+    lrs = settings["learning_rates"]
+    floor = settings.get("mean_predictor_rmse")
 
-    def diverged(enc: str, head: str) -> list[float]:
-        return [c["learning_rate"] for c in cells
-                if c["encoder"] == enc and c["head"] == head and c["diverged"]]
+    def failed(c: dict[str, Any]) -> bool:
+        return bool(c["diverged"]) or (floor is not None and c["rmse"] is not None
+                                       and c["rmse"] > floor)
+
+    def where(enc: str, head: str, test: Callable[[dict[str, Any]], bool]) -> list[float]:
+        return sorted(c["learning_rate"] for c in cells
+                      if c["encoder"] == enc and c["head"] == head and test(c))
 
     def show(values: list[float]) -> str:
         return ", ".join(f"{v:g}" for v in values) if values else "none"
 
-    lines = []
+    def measured(enc: str) -> list[float]:
+        both = [set(where(enc, h, lambda c: True)) for h in ("linear", "bounded")]
+        return sorted(both[0] & both[1])
+
+    what = ("diverged, or finished with a test RMSE above the mean-rating predictor's "
+            f"{floor:.4f}" if floor is not None else "diverged")
+    lines = [f"A fit *failed* when it {what}."]
     encoders = list(dict.fromkeys(c["encoder"] for c in cells))
     for enc in encoders:
-        lin, bnd = diverged(enc, "linear"), diverged(enc, "bounded")
+        pairs = measured(enc)
+        lin = [lr for lr in where(enc, "linear", failed) if lr in pairs]
+        bnd = [lr for lr in where(enc, "bounded", failed) if lr in pairs]
         holds = [lr for lr in lin if lr not in bnd]
         both = [lr for lr in lin if lr in bnd]
         only_bounded = [lr for lr in bnd if lr not in lin]
-        stable = [lr for lr in lrs if lr not in lin and lr not in bnd]
+        stable = [lr for lr in pairs if lr not in lin and lr not in bnd]
+        missing = [lr for lr in lrs if lr not in pairs]
+        detail = (f"Failed fits: unbounded head at learning rate {show(lin)}, bounded head at "
+                  f"{show(bnd)}. The bounded head trained where the unbounded one failed at "
+                  f"{show(holds)}; both failed at {show(both)}; only the bounded one failed at "
+                  f"{show(only_bounded)}; both trained at {show(stable)}"
+                  + (f"; not measured (both heads) at {show(missing)}" if missing else "") + ".")
         if enc == "gat":
-            verdict = ("holds" if holds and not only_bounded else
-                       "does not hold" if not holds else "holds only in part")
-            lines.append(
-                f"**GAT: the claim {verdict} here.** Diverged fits: unbounded head at learning "
-                f"rate {show(lin)}, bounded head at {show(bnd)}. The bounded head trained where "
-                f"the unbounded one diverged at {show(holds)}; both diverged at {show(both)}; "
-                f"only the bounded one diverged at {show(only_bounded)}; both trained at "
-                f"{show(stable)}.")
+            verdict = ("does not hold" if not holds else
+                       "holds" if not only_bounded and not both else "holds only in part")
+            lines.append(f"**GAT: the claim {verdict} in this map.** " + detail)
         else:
-            lines.append(f"{enc}: diverged fits, unbounded head at {show(lin)}, bounded head "
-                         f"at {show(bnd)}.")
+            lines.append(f"{enc}: " + detail)
     finished = [c for c in cells if not c["diverged"] and c["out_of_range_share"] is not None]
     if finished:
         worst = max(finished, key=lambda c: c["max_abs_prediction"])
@@ -733,12 +749,12 @@ def stability_claim(stability: dict[str, Any]) -> list[str]:
             f"learning rate {worst['learning_rate']:g}, "
             f"{worst['out_of_range_share']:.2%} of test predictions outside the rating range); "
             "the bounded head's predictions never leave it (by construction).")
-    others = [e for e in encoders if e != "gat" and diverged(e, "linear")]
+    others = [e for e in encoders if e != "gat" and where(e, "linear", failed)]
     if "gat" in encoders:
         lines.append(
-            "Instability of the unbounded head is "
-            + ("not specific to GAT: it also diverged for " + ", ".join(others) if others
-               else "specific to GAT in this map: no other encoder's unbounded fit diverged")
+            "Failure of the unbounded head is "
+            + ("not specific to GAT: it also failed for " + ", ".join(others) if others
+               else "specific to GAT in this map: no other encoder's unbounded fit failed")
             + ".")
     return lines
 

@@ -477,8 +477,8 @@ def _merged(base: dict[str, Any], part: str, new: dict[str, Any]) -> dict[str, A
     merged = {**old, **new, items: [r for r in old.get(items, []) if ident(r) not in fresh]
               + list(new[items])}
     if part == "stability" and "settings" in old:
-        merged["settings"] = dict(new["settings"], encoders=list(dict.fromkeys(
-            [*old["settings"]["encoders"], *new["settings"]["encoders"]])))
+        merged["settings"] = {**old["settings"], **new["settings"], "encoders": list(
+            dict.fromkeys([*old["settings"]["encoders"], *new["settings"]["encoders"]]))}
     return {**base, part: merged}
 
 

@@ -158,7 +158,9 @@ def stability_map(
 
     Notes
     -----
-    Per encoder, the cells run from the largest learning rate down, both
+    The settings hold ``mean_predictor_rmse``, the test RMSE of predicting
+    the mean training rating for every pair: a fit that does worse has
+    failed even when it did not diverge. Per encoder, the cells run from the largest learning rate down, both
     heads at each: the cells that decide the question come first.
 
     Returns
@@ -172,14 +174,19 @@ def stability_map(
     protocol = rating["protocol"]
     seed = int(block["seed"])
     split = ex.rating_split(data, protocol, seed)
+    assert split.train.ratings is not None and split.test.ratings is not None
+    mean_rmse = float(np.sqrt(np.mean((split.test.ratings - split.train.ratings.mean()) ** 2)))
     result: dict[str, Any] = {
         "settings": {"seed": seed, "encoders": list(encoders or block["encoders"]),
+                     "mean_predictor_rmse": mean_rmse,
                      "heads": list(block["heads"]),
                      "learning_rates": [float(v) for v in block["learning_rates"]],
                      "overrides": dict(block.get("overrides", {})),
                      "n_train": len(split.train), "n_test": len(split.test)},
         "cells": [],
     }
+    if on_cell is not None:
+        on_cell(result)  # the settings, before the first cell
     for encoder in result["settings"]["encoders"]:
         for lr in sorted(result["settings"]["learning_rates"], reverse=True):
             for head in block["heads"]:

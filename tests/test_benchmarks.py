@@ -207,7 +207,7 @@ def test_stability_map_catches_divergence_and_renders(tmp_path: Path) -> None:
     seen: list[int] = []
     part = stability_map(data, config, device="cpu", on_cell=lambda r: seen.append(len(r["cells"])))
     cells = {(c["head"], c["learning_rate"]): c for c in part["cells"]}
-    assert seen == [1, 2, 3, 4] and len(cells) == 4
+    assert seen == [0, 1, 2, 3, 4] and len(cells) == 4
     calm = cells[("linear", 0.01)]
     assert not calm["diverged"] and calm["epochs_finished"] == config["stability"]["overrides"]["epochs"]
     assert calm["rmse"] > 0 and calm["max_grad_norm"] > 0 and calm["out_of_range_share"] == 0.0
@@ -219,7 +219,8 @@ def test_stability_map_catches_divergence_and_renders(tmp_path: Path) -> None:
     text = "\n".join(_stability_lines({"stability": part, "dataset": "d"}, "map.png"))
     assert "## Stability map (measured)" in text and "| lightgcn | LinearHead (unbounded) |" in text
     assert "![Stability map](d/map.png)" in text
-    assert any(line.startswith("lightgcn: diverged fits") for line in stability_claim(part))
+    assert any(line.startswith("lightgcn: Failed fits") for line in stability_claim(part))
+    assert part["settings"]["mean_predictor_rmse"] > 0
     assert _fig_stability(part, tmp_path / "map.png") == "map.png"
     assert (tmp_path / "map.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
@@ -229,7 +230,7 @@ def test_stability_claim_states_where_it_holds() -> None:
 
     def cell(enc: str, head: str, lr: float, diverged: bool) -> dict:
         return {"encoder": enc, "head": head, "learning_rate": lr, "diverged": diverged,
-                "out_of_range_share": None if diverged else 0.0,
+                "rmse": None if diverged else 0.9, "out_of_range_share": None if diverged else 0.0,
                 "max_abs_prediction": None if diverged else 4.0}
 
     part = {"settings": {"learning_rates": [0.01, 0.1]},
@@ -237,11 +238,21 @@ def test_stability_claim_states_where_it_holds() -> None:
                       cell("gat", "bounded", 0.01, False), cell("gat", "bounded", 0.1, False),
                       cell("sage", "linear", 0.1, False), cell("sage", "bounded", 0.1, False)]}
     lines = stability_claim(part)
-    assert lines[0].startswith("**GAT: the claim holds here.** Diverged fits: unbounded head at "
-                               "learning rate 0.1, bounded head at none.")
+    assert lines[0] == "A fit *failed* when it diverged."
+    assert lines[1].startswith("**GAT: the claim holds in this map.** Failed fits: unbounded "
+                               "head at learning rate 0.1, bounded head at none.")
+    assert "not measured (both heads) at 0.01" in lines[2]  # sage has 0.1 only
     assert "specific to GAT in this map" in lines[-1]
     part["cells"][3]["diverged"] = True  # both diverge at 0.1: the bounded head did not help
-    assert stability_claim(part)[0].startswith("**GAT: the claim does not hold here.**")
+    assert stability_claim(part)[1].startswith("**GAT: the claim does not hold in this map.**")
+    # with the mean predictor's RMSE stored, a finished fit worse than it failed too
+    part["settings"]["mean_predictor_rmse"] = 1.1
+    part["cells"][3].update(diverged=False, rmse=0.95)
+    part["cells"][1].update(diverged=False, rmse=2.0, out_of_range_share=0.1,
+                            max_abs_prediction=9.0)
+    lines = stability_claim(part)
+    assert "above the mean-rating predictor's 1.1000" in lines[0]
+    assert lines[1].startswith("**GAT: the claim holds in this map.**")
 
 
 def test_merge_adds_records_of_other_seeds_and_encoders() -> None:
