@@ -734,7 +734,9 @@ def stability_claim(stability: dict[str, Any]) -> list[str]:
                   f"{show(holds)}; both failed at {show(both)}; only the bounded one failed at "
                   f"{show(only_bounded)}; both trained at {show(stable)}"
                   + (f"; not measured (both heads) at {show(missing)}" if missing else "") + ".")
-        if enc == "gat":
+        if enc == "gat" and not pairs:
+            lines.append("**GAT: not measured with both heads at any learning rate.**")
+        elif enc == "gat":
             verdict = ("does not hold" if not holds else
                        "holds" if not only_bounded and not both else "holds only in part")
             lines.append(f"**GAT: the claim {verdict} in this map.** " + detail)
@@ -750,12 +752,14 @@ def stability_claim(stability: dict[str, Any]) -> list[str]:
             f"{worst['out_of_range_share']:.2%} of test predictions outside the rating range); "
             "the bounded head's predictions never leave it (by construction).")
     others = [e for e in encoders if e != "gat" and where(e, "linear", failed)]
-    if "gat" in encoders:
+    if "gat" in encoders and where("gat", "linear", failed):
         lines.append(
             "Failure of the unbounded head is "
             + ("not specific to GAT: it also failed for " + ", ".join(others) if others
                else "specific to GAT in this map: no other encoder's unbounded fit failed")
             + ".")
+    elif others:
+        lines.append("The unbounded head failed for " + ", ".join(others) + ", not for GAT.")
     return lines
 
 
