@@ -670,6 +670,11 @@ def _gcmc_lines(results: dict[str, Any]) -> list[str]:
                 compare.append(f"Against `lightgcn` + the same head on the same splits "
                                f"(rating table): {fmt(mean, std, n)} RMSE per seed "
                                f"({n} seeds; negative = better).")
+    ran = sorted({r["seed"] for r in runs})
+    missing = [seed for seed in results["seeds"] if seed not in ran]
+    if missing:
+        compare.append(f"Seeds run: {ran}; not run: {missing} (complete them with "
+                       f"`--parts gcmc --merge --seeds {' '.join(map(str, missing))}`).")
     cfg = part.get("config", results["config"])
     params = [f"{enc} ({head}): " + ", ".join(
         f"{k}={v}" for k, v in sorted(run_params(cfg["rating"], enc, head).items()))
@@ -679,7 +684,9 @@ def _gcmc_lines(results: dict[str, Any]) -> list[str]:
             "`RatingGCN` (registered `gcmc`) sends each edge's message through its rating "
             "level's weight matrix (GC-MC, van den Berg et al. 2017); every other encoder "
             "here propagates over the unlabelled graph. Same protocol, splits and seeds as the "
-            "rating task; hyper-parameters: " + "; ".join(params) + ".", "",
+            "rating task; hyper-parameters: " + "; ".join(params) + " (RatingGCN's own "
+            "settings at their defaults unless listed: sum accumulation, ordinal weight "
+            "sharing, symmetric normalisation, relu, no dropout, layer mean).", "",
             *_table(["encoder", "head", "RMSE", "MAE", "% outside [1,5]", "diverged",
                      "epochs (best)", "train s", "s/epoch", "eval s"], rows), "",
             *compare, "",
@@ -742,6 +749,19 @@ def stability_claim(stability: dict[str, Any]) -> list[str]:
             lines.append(f"**GAT: the claim {verdict} in this map.** " + detail)
         else:
             lines.append(f"{enc}: " + detail)
+    by_key = {(c["encoder"], c["head"], c["learning_rate"]): c for c in cells}
+    grads = []
+    for enc in encoders:
+        pairs = [lr for lr in measured(enc)
+                 if by_key[(enc, "linear", lr)]["max_grad_norm"] is not None
+                 and by_key[(enc, "bounded", lr)]["max_grad_norm"] is not None]
+        if pairs:
+            top = max(pairs)
+            grads.append(f"{enc} {by_key[(enc, 'linear', top)]['max_grad_norm']:.2g} vs "
+                         f"{by_key[(enc, 'bounded', top)]['max_grad_norm']:.2g} (lr {top:g})")
+    if grads:
+        lines.append("Largest gradient norm at the largest learning rate measured with both "
+                     "heads, unbounded vs bounded: " + "; ".join(grads) + ".")
     finished = [c for c in cells if not c["diverged"] and c["out_of_range_share"] is not None]
     if finished:
         worst = max(finished, key=lambda c: c["max_abs_prediction"])

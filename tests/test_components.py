@@ -113,7 +113,7 @@ def test_encoder_and_head_resolvers_share_the_rules() -> None:
     assert isinstance(resolve_encoder(GAT), GAT) and isinstance(resolve_head(MLPHead), MLPHead)
     enc, head = GAT(heads=2), DotHead(bias=True)
     assert resolve_encoder(enc) is enc and resolve_head(head) is head
-    with pytest.raises(ValueError, match=r"unknown encoder 'gin'; valid names: gat, gcn"):
+    with pytest.raises(ValueError, match=r"unknown encoder 'gin'; valid names: gat, gcmc, gcn"):
         resolve_encoder("gin")
     with pytest.raises(ValueError, match=r"unknown head 'cosine'; valid names: bounded_sigmoid"):
         resolve_head("cosine")
