@@ -817,9 +817,11 @@ def _stability_lines(results: dict[str, Any], figure: str | None) -> list[str]:
              *[f"* {line}" for line in stability_claim(part)], ""]
     if figure:
         lines += [f"![Stability map]({results['dataset']}/{figure})", ""]
-    lines += [f"Command: `{env.get('command', '?')}` at git commit {env.get('git', '?')}, "
-              f"started {part.get('started', '?')}, {part.get('wall_seconds', math.nan):.0f} s "
-              "wall.", ""]
+    fits = sum(c.get("train_seconds") or 0.0 for c in part["cells"])
+    lines += [f"{len(part['cells'])} cells, {fits:.0f} s of fitting in all (several merges, on a "
+              "shared machine; `--merge --encoders ...` runs add up, and a resumed run skips "
+              f"measured cells). Last merge: `{env.get('command', '?')}` at git commit "
+              f"{env.get('git', '?')}, started {part.get('started', '?')}.", ""]
     return lines
 
 
