@@ -859,8 +859,10 @@ def _fig_stability(part: dict[str, Any] | None, path: Path) -> str | None:
                     "–" if not math.isfinite(values[i, j]) else f"{values[i, j]:.3g}")
                 if ax is axes[0] and not c["diverged"] and c["out_of_range_share"]:
                     text += f"\n{c['out_of_range_share']:.1%} out"
+                dark = (ax is axes[1] and math.isfinite(values[i, j])
+                        and float(im.norm(values[i, j])) < 0.5)  # magma is dark at the low end
                 ax.text(j, i, text, ha="center", va="center", fontsize=7,
-                        color="red" if c["diverged"] else "black")
+                        color="red" if c["diverged"] else ("white" if dark else "black"))
         ax.set_xticks(range(len(lrs)), [f"{lr:g}" for lr in lrs])
         ax.set_yticks(range(len(labels)), [f"{e} / {_HEAD_LABEL[h].split('(')[0].strip()}"
                                            for e, h in labels])
