@@ -18,7 +18,7 @@ from typing import Any, Literal
 import numpy as np
 import torch
 
-from gnnrec import GAT, BoundedSigmoidHead, Interactions, LinearHead, Recommender
+from gnnrec import GAT, BoundedSigmoidHead, Interactions, LinearHead, RatingGCN, Recommender
 from gnnrec.baselines import Popularity
 from gnnrec.data.splits import Split, random_split, train_validation_split, user_ratio_split
 from gnnrec.diagnostics import layer_distances, pairwise_cosine_distance
@@ -45,6 +45,7 @@ RATING_HEADS: tuple[str, ...] = ("linear", "bounded")
 """Rating heads compared: ``LinearHead`` (unbounded) and ``BoundedSigmoidHead(base="linear")``."""
 
 _GAT_KEYS = ("heads", "dropout", "attention_dropout")
+_GCMC_KEYS = ("accumulate", "weight_sharing", "normalization", "act", "dropout", "combine")
 _RECOMMENDER_KEYS = (
     "epochs",
     "batch_size",
@@ -172,9 +173,12 @@ def build_model(
     enc: Any = encoder
     if encoder == "gat":
         enc = GAT(**{k: params[k] for k in _GAT_KEYS if k in params})
+    elif encoder == "gcmc":
+        enc = RatingGCN(**{k: params[k] for k in _GCMC_KEYS if k in params})
     elif encoder == "mf":
         enc = "lightgcn"
-    unknown = set(params) - set(_RECOMMENDER_KEYS) - set(_GAT_KEYS)
+    own = {"gat": _GAT_KEYS, "gcmc": _GCMC_KEYS}.get(encoder, ())
+    unknown = set(params) - set(_RECOMMENDER_KEYS) - set(own)
     if unknown:
         raise ValueError(f"unknown hyper-parameters for {encoder}: {sorted(unknown)}")
     kwargs = {k: params[k] for k in _RECOMMENDER_KEYS if k in params}

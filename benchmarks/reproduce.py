@@ -5,12 +5,20 @@ Usage::
     python -m benchmarks.reproduce --dataset ml-1m
     python -m benchmarks.reproduce --dataset ml-100k --quick --out /tmp/bench
     python -m benchmarks.reproduce --dataset ml-1m --render-only   # re-render from the JSON
+    python -m benchmarks.reproduce --dataset ml-1m --parts gcmc,stability --merge
 
 Every hyper-parameter comes from ``benchmarks/config.json``. All results
 are written to ``<out>/<dataset>.json`` first; the page ``<out>/<dataset>.md``
 and the figures ``<out>/<dataset>/*.png`` are rendered from that JSON only
 (:mod:`benchmarks.render`), so ``--render-only`` re-renders without
 re-running anything.
+
+The study is :data:`PARTS` (the default). :data:`EXTRA_PARTS` run only when
+named: ``gcmc`` (the rating-aware encoder :class:`gnnrec.RatingGCN` on the
+rating protocol's splits and seeds) and ``stability`` (the stability map,
+:mod:`benchmarks.stability`). With ``--merge`` they are added to the existing
+``<dataset>.json`` (each with its own command, commit and wall time), leaving
+the study's results as they were.
 """
 
 from __future__ import annotations
@@ -25,7 +33,7 @@ import shlex
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
@@ -35,13 +43,16 @@ import numpy as np
 import torch
 
 from benchmarks import experiments as ex
+from benchmarks.stability import stability_map
 
-__all__ = ["PARTS", "environment", "load_config", "main", "run"]
+__all__ = ["EXTRA_PARTS", "PARTS", "environment", "load_config", "main", "run"]
 
 logger = logging.getLogger("benchmarks")
 
 PARTS: tuple[str, ...] = ("rating", "ranking", "sweep", "oversmoothing")
-"""Parts of the benchmark, in run order."""
+"""Parts of the study, in run order (the default)."""
+EXTRA_PARTS: tuple[str, ...] = ("gcmc", "stability")
+"""Parts run only when named in ``--parts``, after the study's; ``--merge`` adds them to an existing run."""
 
 DEFAULT_CONFIG = Path(__file__).with_name("config.json")
 DATASETS = {"ml-1m": "1m", "ml-100k": "100k"}
@@ -70,7 +81,8 @@ def load_config(path: str | os.PathLike[str], *, quick: bool) -> dict[str, Any]:
     config = ex.deep_update(config, {"seeds": q["seeds"]})
     for task in ("rating", "ranking"):
         block = config[task]
-        names = [*block["encoders"], "mf"] if task == "ranking" else list(block["encoders"])
+        names = ([*block["encoders"], "mf"] if task == "ranking"
+                 else [*block["encoders"], *config["gcmc"]["encoders"]])
         for name in names:
             merged = dict(block.get(name, {}))
             merged.update(q["all"])
@@ -82,6 +94,8 @@ def load_config(path: str | os.PathLike[str], *, quick: bool) -> dict[str, Any]:
     config["sweep"]["seeds"] = list(q["seeds"])
     config["oversmoothing"]["layers"] = list(q["layers"])
     config["oversmoothing"]["overrides"] = {}
+    config["stability"]["learning_rates"] = list(q["stability_learning_rates"])
+    config["stability"]["overrides"] = dict(q["all"])
     return config
 
 
@@ -262,6 +276,25 @@ def _sweep_part(data: Any, config: dict[str, Any], device: str,
     results["sweep"] = {"points": points}
 
 
+def _gcmc_part(data: Any, config: dict[str, Any], seeds: list[int], device: str,
+               results: dict[str, Any], encoders: Sequence[str] | None,
+               on_record: Callable[[dict[str, Any]], None] | None) -> None:
+    """The rating-aware encoder(s) on the rating protocol: same splits and seeds as ``rating``."""
+    block, extra = config["rating"], config["gcmc"]
+    protocol = block["protocol"]
+    part: dict[str, Any] = {"runs": []}
+    results["gcmc"] = part
+    for seed in seeds:
+        split = ex.rating_split(data, protocol, seed)
+        for encoder in encoders or extra["encoders"]:
+            for head in extra["heads"]:
+                part["runs"].append(ex.rating_run(
+                    encoder, head, ex.run_params(block, encoder, head), protocol, split,
+                    seed=seed, device=device))
+                if on_record is not None:
+                    on_record(part)
+
+
 def _oversmoothing_part(data: Any, config: dict[str, Any], device: str,
                         results: dict[str, Any],
                         trained: dict[str, tuple[dict[str, Any], Any]]) -> None:
@@ -294,6 +327,9 @@ def run(
     device: str,
     quick: bool,
     checkpoint: Path | None = None,
+    encoders: Sequence[str] | None = None,
+    on_record: Callable[[str, dict[str, Any]], None] | None = None,
+    done: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Run the requested parts and return the JSON-ready results.
 
@@ -310,6 +346,14 @@ def run(
     checkpoint : Path, optional
         Where to write the results so far after each part, so that an
         interrupted run keeps its finished parts.
+    encoders : sequence of str, optional
+        Only these encoders in the extra parts (default: their config's).
+    on_record : callable, optional
+        ``on_record(part, results_of_part)`` after every fit of an extra part,
+        with the part so far (with its environment), to save partial results.
+    done : dict, optional
+        Stored results: stability cells already measured with the same
+        settings are not measured again (resuming an interrupted ``--merge``).
 
     Returns
     -------
@@ -335,7 +379,7 @@ def run(
     }
     timings: dict[str, float] = {}
     trained: dict[str, tuple[dict[str, Any], Any]] = {}
-    for part in PARTS:
+    for part in (*PARTS, *EXTRA_PARTS):
         if part not in parts:
             continue
         t0 = time.perf_counter()
@@ -346,8 +390,23 @@ def run(
             trained = _ranking_part(data, config, seeds, device, results)
         elif part == "sweep":
             _sweep_part(data, config, device, results)
-        else:
+        elif part == "oversmoothing":
             _oversmoothing_part(data, config, device, results, trained)
+        elif part in EXTRA_PARTS:
+
+            def record(so_far: dict[str, Any], part: str = part, t0: float = t0) -> None:
+                # what --merge needs to say how this part was made
+                so_far.update(environment=results["environment"], config=config,
+                              started=results["started"], wall_seconds=time.perf_counter() - t0)
+                if on_record is not None:
+                    on_record(part, so_far)
+
+            if part == "gcmc":
+                _gcmc_part(data, config, seeds, device, results, encoders, record)
+            else:
+                results["stability"] = stability_map(
+                    data, config, device=device, encoders=encoders, on_cell=record,
+                    done=_measured_cells(done or {}, config))
         timings[part] = time.perf_counter() - t0
         logger.info("part %s: done in %.1f s", part, timings[part])
         results["wall_seconds"] = dict(timings)
@@ -377,6 +436,52 @@ def _clean(value: Any) -> Any:
     return value
 
 
+def _merge_base(path: Path, quick: bool) -> dict[str, Any]:
+    """The stored results that ``--merge`` adds to; like must merge with like (``--quick``)."""
+    with open(path, encoding="utf-8") as fh:
+        base: dict[str, Any] = json.load(fh)
+    if bool(base.get("quick")) != quick:
+        raise SystemExit(f"--merge: {path} is {'' if base.get('quick') else 'not '}a --quick "
+                         "run; merge like with like")
+    return base
+
+
+def _measured_cells(stored: dict[str, Any], config: dict[str, Any]) -> set[tuple[str, str, float]]:
+    """Stability cells in ``stored`` measured with the config's seed and overrides."""
+    part = stored.get("stability") or {}
+    settings = part.get("settings", {})
+    block = config["stability"]
+    if (settings.get("seed") != int(block["seed"])
+            or settings.get("overrides") != dict(block.get("overrides", {}))):
+        return set()
+    return {(c["encoder"], c["head"], float(c["learning_rate"])) for c in part.get("cells", [])}
+
+
+_MERGE_KEYS = {"gcmc": ("runs", ("encoder", "head", "seed")),
+               "stability": ("cells", ("encoder", "head", "learning_rate"))}
+
+
+def _merged(base: dict[str, Any], part: str, new: dict[str, Any]) -> dict[str, Any]:
+    """``base`` with the records of ``new`` (one extra part) added, replacing equal keys.
+
+    Merges that ran other seeds (``gcmc``) or other encoders (``stability``)
+    add up; the part's environment is the latest merge's.
+    """
+    items, key = _MERGE_KEYS[part]
+    old = base.get(part) or {}
+
+    def ident(record: dict[str, Any]) -> tuple[Any, ...]:
+        return tuple(record[k] for k in key)
+
+    fresh = {ident(r) for r in new[items]}
+    merged = {**old, **new, items: [r for r in old.get(items, []) if ident(r) not in fresh]
+              + list(new[items])}
+    if part == "stability" and "settings" in old:
+        merged["settings"] = {**old["settings"], **new["settings"], "encoders": list(
+            dict.fromkeys([*old["settings"]["encoders"], *new["settings"]["encoders"]]))}
+    return {**base, part: merged}
+
+
 def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks.reproduce", description=__doc__.split("\n\n")[0]
@@ -389,7 +494,14 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--out", default="benchmarks/results", help="output folder")
     parser.add_argument("--device", default="auto", help="'auto', 'cpu', 'cuda' or 'cuda:N'")
     parser.add_argument("--parts", default=",".join(PARTS),
-                        help=f"comma-separated subset of {','.join(PARTS)}")
+                        help=f"comma-separated subset of {','.join(PARTS + EXTRA_PARTS)} "
+                             f"(default: the study, {','.join(PARTS)})")
+    parser.add_argument("--encoders", default=None,
+                        help="comma-separated encoders for the extra parts (default: their "
+                             "config's); with --merge, runs of the others are kept")
+    parser.add_argument("--merge", action="store_true",
+                        help=f"add the parts ({','.join(EXTRA_PARTS)} only) to the existing "
+                             "<out>/<dataset>.json instead of replacing it")
     parser.add_argument("--config", default=str(DEFAULT_CONFIG), help="hyper-parameter file")
     parser.add_argument("--verbose", action="store_true",
                         help="also log gnnrec's per-epoch records")
@@ -397,10 +509,17 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
                         help="re-render the page and figures from <out>/<dataset>.json")
     args = parser.parse_args(argv)
     parts = [p.strip() for p in args.parts.split(",") if p.strip()]
-    bad = [p for p in parts if p not in PARTS]
+    bad = [p for p in parts if p not in PARTS + EXTRA_PARTS]
     if bad or not parts:
-        parser.error(f"--parts: unknown {bad}; choose from {','.join(PARTS)}")
+        parser.error(f"--parts: unknown {bad}; choose from {','.join(PARTS + EXTRA_PARTS)}")
+    if args.merge and set(parts) - set(EXTRA_PARTS):
+        parser.error(f"--merge adds only {','.join(EXTRA_PARTS)} to a run; rerun the study's "
+                     "parts without --merge")
     args.parts = parts
+    if args.encoders is not None:
+        if set(parts) - set(EXTRA_PARTS):
+            parser.error(f"--encoders applies to {','.join(EXTRA_PARTS)} only")
+        args.encoders = [e.strip() for e in args.encoders.split(",") if e.strip()]
     return args
 
 
@@ -421,9 +540,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     else:
         config = load_config(args.config, quick=args.quick)
         seeds = list(args.seeds) if args.seeds is not None else list(config["seeds"])
+        stored = None
+        if args.merge:
+            stored = _merge_base(json_path, args.quick)  # fail now, not after the run
+
+            def merge(part: str, so_far: dict[str, Any]) -> None:
+                _write_json(_merged(_merge_base(json_path, args.quick), part, so_far), json_path)
+
         results = run(args.dataset, config=config, seeds=seeds, parts=args.parts,
-                      device=args.device, quick=args.quick, checkpoint=json_path)
-        _write_json(results, json_path)
+                      device=args.device, quick=args.quick,
+                      checkpoint=None if args.merge else json_path,
+                      encoders=args.encoders, on_record=merge if args.merge else None,
+                      done=stored)
+        if args.merge:  # re-read: another merge may have written meanwhile
+            results = _merge_base(json_path, args.quick)
+        else:
+            _write_json(results, json_path)
         logger.info("results in %s", json_path)
     page = render(results, out)
     print(page)

@@ -7,7 +7,7 @@ from gnnrec import data, datasets, encoders, evaluation, heads, metrics
 from gnnrec._estimator import NotFittedError
 from gnnrec._version import __version__
 from gnnrec.data import Interactions, Split
-from gnnrec.encoders import GAT, GCN, SAGE, LightGCN
+from gnnrec.encoders import GAT, GCN, SAGE, LightGCN, RatingGCN
 from gnnrec.evaluation import FullRankingEvaluator, full_ranking, rated_items, rating_metrics
 from gnnrec.heads import BoundedSigmoidHead, DotHead, LinearHead, MLPHead
 from gnnrec.recommender import Recommender
@@ -24,6 +24,7 @@ __all__ = [
     "LinearHead",
     "MLPHead",
     "NotFittedError",
+    "RatingGCN",
     "Recommender",
     "Split",
     "__version__",

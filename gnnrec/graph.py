@@ -15,6 +15,7 @@ matrix values change on every step, use :func:`spmm_values` over a fixed
 from __future__ import annotations
 
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -26,6 +27,7 @@ from torch import Tensor
 __all__ = ["BipartiteGraph", "SparsityPattern", "spmm", "spmm_values"]
 
 Normalization = Literal["sym", "sym_self_loops", "mean"]
+RatingNormalization = Literal["sym", "mean"]
 _TRANSPOSE = "_gnnrec_transpose"
 _CPU_COLUMN_BLOCK = 64
 """Widest dense block one CPU sparse product reads (see :func:`_csr_mm`)."""
@@ -317,7 +319,15 @@ class BipartiteGraph:
         Index arrays of the edges (one edge per interaction).
     num_users, num_items : int
         Sizes of the two node sets.
+    ratings : numpy.ndarray of float, optional
+        The rating of each edge, for encoders whose messages depend on it
+        (:meth:`adjacency_by_rating`); ``None`` for an unlabelled graph.
     device : torch.device or str, default "cpu"
+
+    Raises
+    ------
+    ValueError
+        If ``ratings`` is not one finite number per edge.
 
     Notes
     -----
@@ -332,7 +342,9 @@ class BipartiteGraph:
     * ``"sym_self_loops"``: :math:`\hat D^{-1/2} (A + I) \hat D^{-1/2}` (GCN),
     * ``"mean"``: :math:`D^{-1} A`, the neighbour mean (GraphSAGE).
 
-    Each is built once and cached; nodes without edges get zero rows.
+    Each is built once and cached; nodes without edges get zero rows. A
+    graph with ``ratings`` also splits :math:`A` by rating level, see
+    :meth:`adjacency_by_rating`.
     """
 
     def __init__(
@@ -342,6 +354,7 @@ class BipartiteGraph:
         num_users: int,
         num_items: int,
         *,
+        ratings: np.ndarray | None = None,
         device: torch.device | str = "cpu",
     ) -> None:
         self.num_users = int(num_users)
@@ -350,7 +363,18 @@ class BipartiteGraph:
         # private, writable copies (torch cannot wrap read-only arrays)
         self._users = np.array(users, dtype=np.int64)
         self._items = np.array(items, dtype=np.int64)
+        self._ratings: np.ndarray | None = None
+        if ratings is not None:
+            r = np.array(ratings, dtype=np.float64).reshape(-1)
+            if len(r) != len(self._users) or not np.isfinite(r).all():
+                raise ValueError(
+                    f"BipartiteGraph: ratings must be one finite number per edge "
+                    f"({len(self._users)}), got {len(r)} values"
+                    + ("" if len(r) != len(self._users) else " with non-finite ones")
+                )
+            self._ratings = r
         self._cache: dict[str, Tensor] = {}
+        self._rating_cache: dict[tuple[str, tuple[float, ...]], Tensor] = {}
         self._edge_index: Tensor | None = None
         self._pattern: SparsityPattern | None = None
 
@@ -362,6 +386,22 @@ class BipartiteGraph:
     def num_edges(self) -> int:
         """Number of interactions (each is two directed edges)."""
         return len(self._users)
+
+    @property
+    def ratings(self) -> np.ndarray | None:
+        """The rating of each edge (a read-only view), or ``None`` for an unlabelled graph."""
+        if self._ratings is None:
+            return None
+        view = self._ratings.view()
+        view.flags.writeable = False
+        return view
+
+    @property
+    def rating_levels(self) -> tuple[float, ...]:
+        """The distinct edge ratings, ascending; ``()`` for an unlabelled graph."""
+        if self._ratings is None:
+            return ()
+        return tuple(float(r) for r in np.unique(self._ratings))
 
     def interaction_matrix(self) -> sp.csr_matrix:
         """The binary users × items matrix :math:`R` (duplicates collapsed)."""
@@ -406,6 +446,90 @@ class BipartiteGraph:
             self._cache[normalization] = adj
         return self._cache[normalization]
 
+    def adjacency_by_rating(
+        self, levels: Sequence[float], normalization: RatingNormalization = "sym"
+    ) -> Tensor:
+        r"""The normalised adjacency split by rating level, side by side, built once.
+
+        With :math:`A_r` the adjacency of the edges rated ``levels[r]`` and
+        :math:`D` the degrees counted over *all* edges (as GC-MC's constant
+        :math:`c_{ij}`), the per-level matrices are
+
+        * ``"sym"``: :math:`\tilde A_r = D^{-1/2} A_r D^{-1/2}`, so that
+          :math:`\sum_r \tilde A_r` is :meth:`adjacency` ``("sym")``,
+        * ``"mean"``: :math:`\tilde A_r = D^{-1} A_r` (GC-MC's left
+          normalisation; :math:`\sum_r \tilde A_r` is the neighbour mean),
+
+        and the returned CSR tensor is :math:`S = [\tilde A_1 \; \tilde A_2 \;
+        \cdots \; \tilde A_R]` of shape ``(num_nodes, R * num_nodes)``. One
+        product :math:`S \,[Y_1; \dots; Y_R] = \sum_r \tilde A_r Y_r` (:func:`spmm`)
+        sends every edge's message through its own level's ``Y_r``: one CSR
+        product over all levels, with as many non-zeros as :math:`A`.
+
+        Parameters
+        ----------
+        levels : sequence of float
+            The rating levels, in the order of the blocks. Every edge's rating
+            must be one of them (a level without edges gives a zero block).
+        normalization : {"sym", "mean"}, default "sym"
+
+        Returns
+        -------
+        torch.Tensor
+            Sparse CSR ``(num_nodes, len(levels) * num_nodes)`` on :attr:`device`,
+            carrying its transpose for :func:`spmm`'s backward pass.
+
+        Raises
+        ------
+        ValueError
+            If the graph has no ratings, ``levels`` is empty or has repeats,
+            an edge's rating is not in ``levels``, or ``normalization`` is
+            unknown.
+        """
+        caller = "BipartiteGraph.adjacency_by_rating"
+        if normalization not in ("sym", "mean"):
+            raise ValueError(
+                f"{caller}: normalization must be 'sym' or 'mean', got {normalization!r}"
+            )
+        if self._ratings is None:
+            raise ValueError(
+                f"{caller}: the graph has no ratings; build it from training data with ratings"
+            )
+        key_levels = tuple(float(v) for v in levels)
+        if not key_levels or len(set(key_levels)) != len(key_levels):
+            raise ValueError(f"{caller}: levels must be distinct ratings, at least one, "
+                             f"got {list(key_levels)}")
+        key = (normalization, key_levels)
+        if key not in self._rating_cache:
+            order = np.argsort(key_levels)
+            sorted_levels = np.asarray(key_levels)[order]
+            pos = np.searchsorted(sorted_levels, self._ratings).clip(0, len(order) - 1)
+            unknown = sorted_levels[pos] != self._ratings
+            if unknown.any():
+                bad = sorted(set(self._ratings[unknown].tolist()))[:5]
+                raise ValueError(f"{caller}: edges rated {bad} are in none of the levels "
+                                 f"{list(key_levels)}")
+            level = order[pos]
+            n, u = self.num_nodes, self.num_users
+            deg = self.degrees().astype(np.float64)
+            with np.errstate(divide="ignore"):
+                if normalization == "sym":
+                    inv = np.where(deg > 0, deg**-0.5, 0.0)
+                    w_user = w_item = inv[self._users] * inv[u + self._items]
+                else:  # the row node's own degree
+                    w_user, w_item = 1.0 / deg[self._users], 1.0 / deg[u + self._items]
+            # user row -> item column of its level's block, and item row -> user column
+            rows = np.concatenate([self._users, u + self._items])
+            cols = np.concatenate([level * n + u + self._items, level * n + self._users])
+            vals = np.concatenate([np.broadcast_to(w_user, self._users.shape),
+                                   np.broadcast_to(w_item, self._items.shape)])
+            stacked = sp.csr_matrix((vals.astype(np.float32), (rows, cols)),
+                                    shape=(n, len(key_levels) * n))
+            self._rating_cache[key] = _with_transpose(
+                _to_torch_csr(stacked, self.device), _to_torch_csr(stacked.T.tocsr(), self.device)
+            )
+        return self._rating_cache[key]
+
     def sparsity_pattern(self) -> SparsityPattern:
         """Pattern of :math:`A + I` (every edge plus a self-loop per node), built once.
 
@@ -438,26 +562,41 @@ class BipartiteGraph:
             ]
         )
 
-    def with_new_users(self, users: np.ndarray, items: np.ndarray, num_new: int) -> BipartiteGraph:
+    def with_new_users(
+        self,
+        users: np.ndarray,
+        items: np.ndarray,
+        num_new: int,
+        ratings: np.ndarray | None = None,
+    ) -> BipartiteGraph:
         """A graph with ``num_new`` extra users appended after the existing ones.
 
         ``users`` are indices ``0..num_new-1`` among the new users; items are
-        existing item indices. Item node indices shift by ``num_new``.
+        existing item indices. Item node indices shift by ``num_new``. The
+        new graph keeps the ratings only when this graph has them *and*
+        ``ratings`` gives the new edges' ratings; otherwise it is unlabelled.
         """
+        new_ratings = None
+        if self._ratings is not None and ratings is not None:
+            new_ratings = np.concatenate([self._ratings, np.asarray(ratings, dtype=np.float64)])
         return BipartiteGraph(
             np.concatenate([self._users, np.asarray(users, dtype=np.int64) + self.num_users]),
             np.concatenate([self._items, np.asarray(items, dtype=np.int64)]),
             self.num_users + num_new,
             self.num_items,
+            ratings=new_ratings,
             device=self.device,
         )
 
     def to(self, device: torch.device | str) -> BipartiteGraph:
         """This graph on another device (cached matrices are rebuilt lazily)."""
-        return BipartiteGraph(self._users, self._items, self.num_users, self.num_items, device=device)
+        return BipartiteGraph(self._users, self._items, self.num_users, self.num_items,
+                              ratings=self._ratings, device=device)
 
     def __repr__(self) -> str:
         return (
             f"BipartiteGraph(num_users={self.num_users}, num_items={self.num_items}, "
-            f"num_edges={self.num_edges}, device={self.device})"
+            f"num_edges={self.num_edges}, "
+            + (f"rating_levels={len(self.rating_levels)}, " if self._ratings is not None else "")
+            + f"device={self.device})"
         )

@@ -136,6 +136,7 @@ def build_model(
     num_items: int,
     target_mean: float | None = None,
     rating_range: tuple[float, float] | None = None,
+    rating_levels: tuple[float, ...] | None = None,
 ) -> GraphRecModel:
     """A freshly initialised model for a data set, from the estimator's parameters.
 
@@ -156,12 +157,16 @@ def build_model(
         Mean training rating (initial global bias).
     rating_range : tuple of float, optional
         ``(min, max)`` of the training ratings, for bounded heads.
+    rating_levels : tuple of float, optional
+        The distinct training ratings, for encoders with a weight per level
+        (:class:`~gnnrec.encoders.RatingGCN`).
 
     Returns
     -------
     GraphRecModel
     """
-    built_encoder = build_encoder(encoder, in_channels=embedding_dim, num_layers=num_layers)
+    built_encoder = build_encoder(encoder, in_channels=embedding_dim, num_layers=num_layers,
+                                  rating_levels=rating_levels)
     if head is None:
         head = BoundedSigmoidHead() if task == "rating" else DotHead()
     built_head = build_head(

@@ -15,7 +15,9 @@ Format history
 1
     The first format (no checksum); still read.
 2
-    Adds ``checksum``, a SHA-256 over every other field.
+    Adds ``checksum``, a SHA-256 over every other field. Optional field
+    ``train_ratings`` (the training graph's edge ratings, written when it has
+    them, read as ``None`` when absent; older readers ignore it).
 """
 
 from __future__ import annotations
@@ -251,6 +253,9 @@ class ModelFile:
         The training interactions, as indices.
     state_dict : dict of str to torch.Tensor
         The model's weights.
+    train_ratings : numpy.ndarray of float64 or None
+        The rating of each training interaction, when the training graph
+        carried them.
     """
 
     params: dict[str, Any]
@@ -260,11 +265,15 @@ class ModelFile:
     train_users: np.ndarray
     train_items: np.ndarray
     state_dict: dict[str, Tensor]
+    train_ratings: np.ndarray | None = None
 
 
 def save_model(path: str | os.PathLike[str], content: ModelFile) -> None:
     """Write a :class:`ModelFile` with :func:`write`."""
+    optional = {} if content.train_ratings is None else {
+        "train_ratings": torch.from_numpy(np.array(content.train_ratings, dtype=np.float64))}
     write(path, {
+        **optional,
         "gnnrec_version": __version__,
         "params": to_json(content.params),
         "fitted": to_json(content.fitted),
@@ -297,6 +306,8 @@ def load_model(path: str | os.PathLike[str]) -> ModelFile:
             train_users=payload["train_users"].numpy(),
             train_items=payload["train_items"].numpy(),
             state_dict=dict(payload["state_dict"]),
+            train_ratings=(payload["train_ratings"].numpy() if "train_ratings" in payload
+                           else None),
         )
     except (KeyError, TypeError, AttributeError, json.JSONDecodeError) as err:
         raise ValueError(f"{os.fspath(path)!r} has malformed metadata: {err!r}") from None

@@ -247,6 +247,14 @@ class Recommender(EstimatorParams):
         """Check every parameter against ``train``; return the resolved ones."""
         c = "Recommender"
         task: Any = check_choice(self.task, "task", ("auto", "rating", "ranking"), caller=c)
+        if not train.has_ratings and _requires_ratings(self.encoder):
+            name = self.encoder if isinstance(self.encoder, str) else getattr(
+                self.encoder, "__name__", type(self.encoder).__name__)
+            raise ValueError(
+                f"{c}.fit: encoder {name!r} propagates over the ratings on the edges "
+                "and needs training data with ratings; this data has none (implicit "
+                "feedback): pick another encoder, or pass Interactions with ratings"
+            )
         if task == "auto":
             task = "rating" if train.has_ratings else "ranking"
         if task == "rating" and not train.has_ratings:
@@ -352,8 +360,9 @@ class Recommender(EstimatorParams):
             fitting, val = _carve_validation(train, p["fraction"], p["seed"])
         ratings = train.ratings if p["task"] == "rating" else None
         rating_range = None if ratings is None else (float(ratings.min()), float(ratings.max()))
+        # the edges carry the ratings whenever the data has them (rating-aware encoders read them)
         graph = BipartiteGraph(fitting.users, fitting.items, train.n_users, train.n_items,
-                               device=p["device"])
+                               ratings=fitting.ratings, device=p["device"])
         with torch.random.fork_rng(devices=[p["device"]] if p["device"].type == "cuda" else []):
             torch.manual_seed(p["seed"])
             model = build_model(
@@ -361,7 +370,7 @@ class Recommender(EstimatorParams):
                 num_layers=self.num_layers, num_users=train.n_users, num_items=train.n_items,
                 target_mean=None if fitting.ratings is None or ratings is None
                 else float(fitting.ratings.mean()),
-                rating_range=rating_range,
+                rating_range=rating_range, rating_levels=_rating_levels(train),
             ).to(p["device"])
             fanouts = _resolve_fanouts(self.fanouts, model, graph, self.batch_size,
                                        p["task"], p["num_negatives"])
@@ -390,7 +399,7 @@ class Recommender(EstimatorParams):
                                  callbacks=[*own, *callbacks])
         if fitting is not train:  # predict over the graph of all the training rows
             graph = BipartiteGraph(train.users, train.items, train.n_users, train.n_items,
-                                   device=p["device"])
+                                   ratings=train.ratings, device=p["device"])
         state = _fitted_state(train.users, train.items, users, items, model, graph)
         _check_finite(state["_scorer"], train)
         # every step succeeded: commit the fitted state, and the parameters it was fitted with
@@ -728,7 +737,7 @@ class Recommender(EstimatorParams):
                   "best_epoch": self.best_epoch_, "history": self.history_}
         persistence.save_model(path, persistence.ModelFile(
             params, fitted, self._users, self._items, self._train.users, self._train.items,
-            self.model_.state_dict(),
+            self.model_.state_dict(), train_ratings=self.graph_.ratings,
         ))
 
     @classmethod
@@ -779,11 +788,11 @@ class Recommender(EstimatorParams):
         dev = check_device(device, caller="Recommender.load")
         users, items = content.users, content.items
         graph = BipartiteGraph(content.train_users, content.train_items, len(users), len(items),
-                               device=dev)
+                               ratings=content.train_ratings, device=dev)
         model = build_model(
             self.encoder, self.head, task=self.task_, embedding_dim=self.embedding_dim,
             num_layers=self.num_layers, num_users=len(users), num_items=len(items),
-            rating_range=self.rating_range_,
+            rating_range=self.rating_range_, rating_levels=graph.rating_levels or None,
         )
         try:
             model.load_state_dict(content.state_dict)
@@ -815,6 +824,16 @@ def _fitted_state(
     }
 
 
+def _requires_ratings(encoder: Any) -> bool:
+    """Whether the ``encoder=`` parameter names an encoder that reads the edges' ratings."""
+    if isinstance(encoder, str):
+        try:
+            encoder = ENCODERS.get(encoder)
+        except ValueError:
+            return False  # build_model reports the unknown name
+    return bool(getattr(encoder, "requires_ratings", False))
+
+
 def _check_finite(scorer: Scorer, train: Interactions) -> None:
     """Refuse a trained model whose embeddings or scores are not finite (weights can be
     finite while the forward pass overflows)."""
@@ -829,6 +848,13 @@ def _check_finite(scorer: Scorer, train: Interactions) -> None:
         )
 
 
+def _rating_levels(train: Interactions) -> tuple[float, ...] | None:
+    """The distinct training ratings (a validation carve may hold a level out of the graph)."""
+    if train.ratings is None:
+        return None
+    return tuple(float(r) for r in np.unique(train.ratings))
+
+
 def _resolve_fanouts(
     fanouts: Any, model: GraphRecModel, graph: BipartiteGraph, batch_size: int, task: str,
     num_negatives: int,
@@ -838,6 +864,13 @@ def _resolve_fanouts(
     depth = getattr(model.encoder, "num_layers", None)  # None: a plain module's own depth
     if fanouts is None:
         return None
+    if getattr(model.encoder, "requires_ratings", False):  # sampled graphs carry no levels
+        if fanouts == "auto":
+            _logger.info("fanouts='auto': full-graph steps (%s propagates over rating levels)",
+                         type(model.encoder).__name__)
+            return None
+        raise argument_error(c, "fanouts", "None or 'auto' for an encoder that propagates over "
+                             "rating levels", fanouts)
     constraint = "'auto', None, an int >= 1 or one int >= 1 per encoder layer"
     if isinstance(fanouts, str):
         if fanouts != "auto":

@@ -154,17 +154,125 @@ def test_tune_grid_is_the_product_of_every_option() -> None:
         _grid(["learning_rate"])
 
 
-def test_rmse_bar_reports_the_paired_change_per_seed() -> None:
-    from benchmarks.render import _paired_change
+def test_head_change_is_a_finding_paired_per_seed_and_the_bar_keeps_the_range() -> None:
+    from benchmarks.render import bars, head_comparison
 
-    runs = [{"encoder": "gat", "head": head, "seed": seed, "metrics": {"rmse": rmse}}
+    runs = [{"encoder": "gat", "head": head, "seed": seed, "error": None,
+             "metrics": {"rmse": rmse, "out_of_range_rate": 0.0 if head == "bounded" else 0.01}}
             for head, seed, rmse in [("linear", 0, 0.90), ("bounded", 0, 0.89),
                                      ("linear", 1, 0.92), ("bounded", 1, 0.89),
                                      ("linear", 2, 0.91), ("bounded", 2, math.nan)]]
-    results = {"seeds": [0, 1, 2], "rating": {"runs": runs}}
+    results = {"dataset": "ml-1m", "seeds": [0, 1, 2], "rating": {"runs": runs},
+               "config": {"rating": {"encoders": ["gat"]}}}
+    (row,) = head_comparison(results)
     # seed 2 has no finished bounded run, so only seeds 0 and 1 are paired
-    assert _paired_change(results, "gat") == "; paired change per seed -0.0200 ± 0.0141 over 2 seeds"
-    assert _paired_change(results, "gcn") == ""
+    assert row["n"] == 2
+    assert row["change"] == pytest.approx(-0.02) and row["change_std"] == pytest.approx(0.0141, abs=1e-4)
+    assert row["relative"] == pytest.approx((-0.01 / 0.90 - 0.03 / 0.92) / 2)
+    (bar,) = [b for b in bars(results) if b["bar"].startswith("gat")]
+    assert bar["bar"] == "gat: bounded head keeps every test prediction in [1, 5]"
+    assert bar["status"] == "PASS" and "unbounded 1.00%" in bar["detail"]
+
+
+def test_rating_aware_encoder_bar_and_section() -> None:
+    from benchmarks.render import _gcmc_lines, bars
+
+    def run(encoder: str, seed: int, rmse: float) -> dict:
+        return {"encoder": encoder, "head": "bounded", "seed": seed, "error": None,
+                "metrics": {"rmse": rmse, "out_of_range_rate": 0.0}}
+
+    config = {"rating": {"encoders": ["lightgcn"], "defaults": {"epochs": 3}}}
+    results = {"dataset": "ml-1m", "seeds": [0, 1], "config": config,
+               "rating": {"runs": [run("lightgcn", 0, 0.85), run("lightgcn", 1, 0.86)]},
+               "gcmc": {"runs": [run("gcmc", 0, 0.84), run("gcmc", 1, 0.84)],
+                        "environment": {"command": "cmd", "git": "abc"}, "wall_seconds": 5.0}}
+    (bar,) = [b for b in bars(results) if "rating-aware" in b["bar"]]
+    assert bar["status"] == "PASS" and "0.8400 ± 0.0000 over 2 seeds" in bar["detail"]
+    text = "\n".join(_gcmc_lines(results))
+    assert "-0.0150 ± 0.0071 RMSE per seed (2 seeds" in text and "`cmd` at git commit abc" in text
+
+
+def test_stability_map_catches_divergence_and_renders(tmp_path: Path) -> None:
+    np = pytest.importorskip("numpy")
+    from benchmarks.render import _fig_stability, _stability_lines, stability_claim
+    from benchmarks.reproduce import DEFAULT_CONFIG, load_config
+    from benchmarks.stability import stability_map
+    from gnnrec import Interactions
+
+    rng = np.random.default_rng(0)
+    data = Interactions.from_arrays(rng.integers(0, 30, 400), rng.integers(0, 20, 400),
+                                    rng.integers(1, 6, 400), duplicates="last")
+    config = load_config(DEFAULT_CONFIG, quick=True)
+    config["stability"].update(encoders=["lightgcn"], learning_rates=[0.01, 1e4])
+    seen: list[int] = []
+    part = stability_map(data, config, device="cpu", on_cell=lambda r: seen.append(len(r["cells"])))
+    cells = {(c["head"], c["learning_rate"]): c for c in part["cells"]}
+    assert seen == [0, 1, 2, 3, 4] and len(cells) == 4
+    calm = cells[("linear", 0.01)]
+    assert not calm["diverged"] and calm["epochs_finished"] == config["stability"]["overrides"]["epochs"]
+    assert calm["rmse"] > 0 and calm["max_grad_norm"] > 0 and calm["out_of_range_share"] == 0.0
+    wild = cells[("linear", 1e4)]  # an absurd step size: the unbounded head blows up or diverges
+    assert wild["diverged"] or wild["max_abs_prediction"] > 100
+    if wild["diverged"]:
+        assert "diverged" in wild["error"] and wild["rmse"] is None
+    assert cells[("bounded", 1e4)]["diverged"] or cells[("bounded", 1e4)]["out_of_range_share"] == 0.0
+    text = "\n".join(_stability_lines({"stability": part, "dataset": "d"}, "map.png"))
+    assert "## Stability map (measured)" in text and "| lightgcn | LinearHead (unbounded) |" in text
+    assert "![Stability map](d/map.png)" in text
+    assert any(line.startswith("lightgcn: Failed fits") for line in stability_claim(part))
+    assert part["settings"]["mean_predictor_rmse"] > 0
+    assert _fig_stability(part, tmp_path / "map.png") == "map.png"
+    assert (tmp_path / "map.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_stability_claim_states_where_it_holds() -> None:
+    from benchmarks.render import stability_claim
+
+    def cell(enc: str, head: str, lr: float, diverged: bool) -> dict:
+        return {"encoder": enc, "head": head, "learning_rate": lr, "diverged": diverged,
+                "rmse": None if diverged else 0.9, "out_of_range_share": None if diverged else 0.0,
+                "max_abs_prediction": None if diverged else 4.0}
+
+    part = {"settings": {"learning_rates": [0.01, 0.1]},
+            "cells": [cell("gat", "linear", 0.01, False), cell("gat", "linear", 0.1, True),
+                      cell("gat", "bounded", 0.01, False), cell("gat", "bounded", 0.1, False),
+                      cell("sage", "linear", 0.1, False), cell("sage", "bounded", 0.1, False)]}
+    lines = stability_claim(part)
+    assert lines[0] == "A fit *failed* when it diverged."
+    assert lines[1].startswith("**GAT: the claim holds in this map.** Failed fits: unbounded "
+                               "head at learning rate 0.1, bounded head at none.")
+    assert "not measured (both heads) at 0.01" in lines[2]  # sage has 0.1 only
+    assert "specific to GAT in this map" in lines[-1]
+    part["cells"][3]["diverged"] = True  # both diverge at 0.1: the bounded head did not help
+    assert stability_claim(part)[1].startswith("**GAT: the claim does not hold in this map.**")
+    # with the mean predictor's RMSE stored, a finished fit worse than it failed too
+    part["settings"]["mean_predictor_rmse"] = 1.1
+    part["cells"][3].update(diverged=False, rmse=0.95)
+    part["cells"][1].update(diverged=False, rmse=2.0, out_of_range_share=0.1,
+                            max_abs_prediction=9.0)
+    lines = stability_claim(part)
+    assert "above the mean-rating predictor's 1.1000" in lines[0]
+    assert lines[1].startswith("**GAT: the claim holds in this map.**")
+
+
+def test_merge_adds_records_of_other_seeds_and_encoders() -> None:
+    from benchmarks.reproduce import _merged
+
+    base = {"seeds": [0, 1, 2], "gcmc": {"runs": [{"encoder": "gcmc", "head": "bounded",
+                                                   "seed": 0, "v": 1}], "started": "a"}}
+    new = {"runs": [{"encoder": "gcmc", "head": "bounded", "seed": 1, "v": 2},
+                    {"encoder": "gcmc", "head": "bounded", "seed": 0, "v": 3}], "started": "b"}
+    out = _merged(base, "gcmc", new)
+    assert [(r["seed"], r["v"]) for r in out["gcmc"]["runs"]] == [(1, 2), (0, 3)]
+    assert out["gcmc"]["started"] == "b" and out["seeds"] == [0, 1, 2]
+    stab = {"settings": {"encoders": ["gat"]}, "cells": [
+        {"encoder": "gat", "head": "linear", "learning_rate": 0.1}]}
+    out = _merged(out, "stability", stab)
+    more = {"settings": {"encoders": ["sage"]}, "cells": [
+        {"encoder": "sage", "head": "linear", "learning_rate": 0.1}]}
+    out = _merged(out, "stability", more)
+    assert out["stability"]["settings"]["encoders"] == ["gat", "sage"]
+    assert len(out["stability"]["cells"]) == 2 and "gcmc" in out
 
 
 def test_run_params_merges_defaults_encoder_and_per_head_blocks() -> None:

@@ -76,7 +76,7 @@ def test_register_refuses_a_taken_name_and_a_foreign_class(registry: Registry[Wi
 
 
 def test_library_registries_list_their_classes() -> None:
-    assert list_encoders() == ["gat", "gcn", "lightgcn", "sage"]
+    assert list_encoders() == ["gat", "gcmc", "gcn", "lightgcn", "sage"]
     assert list_encoders("*gcn") == ["gcn", "lightgcn"]
     assert list_heads("*o*") == ["bounded_sigmoid", "dot"]
     assert ENCODERS.base.__name__ == "Encoder" and HEADS.base.__name__ == "Head"
@@ -113,7 +113,7 @@ def test_encoder_and_head_resolvers_share_the_rules() -> None:
     assert isinstance(resolve_encoder(GAT), GAT) and isinstance(resolve_head(MLPHead), MLPHead)
     enc, head = GAT(heads=2), DotHead(bias=True)
     assert resolve_encoder(enc) is enc and resolve_head(head) is head
-    with pytest.raises(ValueError, match=r"unknown encoder 'gin'; valid names: gat, gcn"):
+    with pytest.raises(ValueError, match=r"unknown encoder 'gin'; valid names: gat, gcmc, gcn"):
         resolve_encoder("gin")
     with pytest.raises(ValueError, match=r"unknown head 'cosine'; valid names: bounded_sigmoid"):
         resolve_head("cosine")

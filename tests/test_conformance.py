@@ -14,7 +14,7 @@ import pytest
 import torch
 
 from gnnrec import Interactions, Recommender
-from gnnrec.encoders import list_encoders
+from gnnrec.encoders import list_encoders, resolve_encoder
 from gnnrec.heads import list_heads
 from gnnrec.losses import list_losses
 from gnnrec.training import Callback, FitContext
@@ -29,9 +29,12 @@ def make_model(encoder: str, head: str, fast: dict, **overrides: object) -> Reco
     return Recommender(**kwargs)  # type: ignore[arg-type]
 
 
-def train_data(head: str, small_rated: Interactions) -> Interactions:
-    """Rated data for the bounded head (it needs a range), else implicit data."""
-    return small_rated if head == "bounded_sigmoid" else small_rated.with_ratings(None)
+def train_data(head: str, small_rated: Interactions, encoder: str = "lightgcn") -> Interactions:
+    """Rated data for the bounded head (it needs a range) and for an encoder that reads the
+    ratings on the edges (then with task="ranking" for the other heads), else implicit data."""
+    if head == "bounded_sigmoid" or resolve_encoder(encoder).requires_ratings:
+        return small_rated
+    return small_rated.with_ratings(None)
 
 
 @pytest.fixture(params=COMBOS, ids=[f"{e}-{h}" for e, h in COMBOS])
@@ -39,8 +42,9 @@ def combo(request: pytest.FixtureRequest, small_rated: Interactions,
           fast: dict) -> tuple[Recommender, Interactions, str, str]:
     encoder, head = request.param
     if request.param not in _FITTED:
-        _FITTED[request.param] = make_model(encoder, head, fast).fit(train_data(head, small_rated))
-    return _FITTED[request.param], train_data(head, small_rated), encoder, head
+        _FITTED[request.param] = make_model(encoder, head, fast).fit(
+            train_data(head, small_rated, encoder))
+    return _FITTED[request.param], train_data(head, small_rated, encoder), encoder, head
 
 
 def seen_items(data: Interactions, user: int) -> set[int]:
@@ -71,7 +75,7 @@ def test_determinism_and_refit_equals_fresh_fit(combo: tuple, fast: dict,
         small_rated.user_ids[small_rated.users] + 100, small_rated.item_ids[small_rated.items][::-1],
         small_rated.ratings, duplicates="last",
     )
-    if head != "bounded_sigmoid":
+    if not train_data(head, small_rated, encoder).has_ratings:
         other = other.with_ratings(None)
     refit = make_model(encoder, head, fast).fit(other)
     assert refit.fit(data) is refit  # fit returns self

@@ -205,7 +205,7 @@ def test_init_stores_parameters_untouched_and_fit_validates(small_implicit: Inte
         ("random_state", -1, "random_state must be"),
         ("max_grad_norm", 0.0, "max_grad_norm must be"),
         ("device", "gpu", "device must be 'auto', 'cpu', 'cuda' or 'cuda:N', got 'gpu'"),
-        ("encoder", "gin", "unknown encoder 'gin'; valid names: gat, gcn"),
+        ("encoder", "gin", "unknown encoder 'gin'; valid names: gat, gcmc, gcn"),
         ("head", "cosine", "unknown head 'cosine'; valid names: bounded_sigmoid"),
         ("loss", "hinge", "unknown loss 'hinge'; valid names: bpr, cosine"),
         ("validation_fraction", 1.0,

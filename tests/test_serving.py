@@ -23,7 +23,7 @@ import pytest
 import torch
 
 from gnnrec import Interactions, NotFittedError, Recommender
-from gnnrec.encoders import list_encoders
+from gnnrec.encoders import list_encoders, resolve_encoder
 from gnnrec.heads import BoundedSigmoidHead, DotHead, Head, LinearHead, list_heads
 from gnnrec.serving import AnnIndex
 
@@ -64,7 +64,13 @@ def is_rating(head: Any) -> bool:
 
 def fit(encoder: str, head: Any, seed: int = 0, **kwargs: Any) -> Recommender:
     data = continuous_data(seed)
-    if not is_rating(head):
+    if resolve_encoder(encoder).requires_ratings:
+        # one weight per rating level: whole stars as levels (the data stay tie-free,
+        # the head's biases are random); the ranking heads then fit task="ranking"
+        assert data.ratings is not None
+        data = data.with_ratings(np.round(data.ratings))
+        kwargs = {"task": "rating" if is_rating(head) else "ranking", **kwargs}
+    elif not is_rating(head):
         data = data.with_ratings(None)
     return Recommender(encoder=encoder, head=head, **{**FIT, **kwargs}).fit(data)
 

@@ -1,4 +1,4 @@
-"""Graph encoders: LightGCN, GCN, GraphSAGE, GAT, and your own.
+"""Graph encoders: LightGCN, GCN, GraphSAGE, GAT, RatingGCN (GC-MC), and your own.
 
 Every encoder maps learned id embeddings of users and items, plus the
 interaction graph, to node embeddings. Pick one by name
@@ -20,14 +20,17 @@ from gnnrec.encoders.base import (
 )
 from gnnrec.encoders.conv import GAT, GCN, SAGE, ConvEncoder
 from gnnrec.encoders.lightgcn import LightGCN
+from gnnrec.encoders.rating import MAX_RATING_LEVELS, RatingGCN
 
 __all__ = [
     "GAT",
     "GCN",
+    "MAX_RATING_LEVELS",
     "SAGE",
     "ConvEncoder",
     "Encoder",
     "LightGCN",
+    "RatingGCN",
     "build_encoder",
     "list_encoders",
     "register_encoder",

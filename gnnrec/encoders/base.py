@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Sequence
 from typing import Any
 
 from torch import Tensor, nn
@@ -52,7 +53,9 @@ class Encoder(Configurable):
         integer >= 0 (``None`` allowed for both).
     """
 
-    _data_params = ("in_channels",)
+    _data_params: tuple[str, ...] = ("in_channels",)
+    #: Whether the encoder reads the edges' ratings (``fit`` refuses data without them).
+    requires_ratings = False
 
     def __init__(self, in_channels: int | None = None, num_layers: int | None = None) -> None:
         super().__init__()
@@ -132,8 +135,14 @@ class Encoder(Configurable):
         num_layers : int or None
             The recommender's ``num_layers`` (see :meth:`resolve_num_layers`);
             ignored by an encoder whose constructor has no ``num_layers``.
+        rating_levels : tuple of float or None
+            The distinct training ratings; passed on only to an encoder that
+            declares it a data parameter (:class:`~gnnrec.encoders.RatingGCN`).
         """
         num_layers = data_params.pop("num_layers", None)
+        levels = data_params.pop("rating_levels", None)
+        if "rating_levels" in self._data_params:
+            data_params["rating_levels"] = levels
         params = self._constructor_params(**data_params)
         if "num_layers" in params:
             params["num_layers"] = self.resolve_num_layers(num_layers)
@@ -227,7 +236,11 @@ def resolve_encoder(encoder: str | type | nn.Module) -> Encoder:
 
 
 def build_encoder(
-    encoder: str | type | nn.Module, *, in_channels: int, num_layers: int | None
+    encoder: str | type | nn.Module,
+    *,
+    in_channels: int,
+    num_layers: int | None,
+    rating_levels: Sequence[float] | None = None,
 ) -> Encoder:
     """A freshly initialised encoder of width ``in_channels`` (what ``fit`` trains).
 
@@ -242,6 +255,10 @@ def build_encoder(
         ``num_layers``, else :data:`DEFAULT_NUM_LAYERS`; an encoder that sets
         its own ``num_layers`` may only be given ``None`` or the same value.
         A plain ``nn.Module`` ignores it (it has its own depth).
+    rating_levels : sequence of float, optional
+        The distinct training ratings, ascending, for an encoder whose
+        weights depend on them (:class:`~gnnrec.encoders.RatingGCN`); the
+        others ignore it.
 
     Raises
     ------
@@ -260,5 +277,7 @@ def build_encoder(
     in_channels = check_int(in_channels, "in_channels", caller="build_encoder", minimum=1)
     num_layers = check_int(num_layers, "num_layers", caller="build_encoder", minimum=0,
                            allow_none=True)
-    return resolve_encoder(encoder).rebuild(in_channels=in_channels, num_layers=num_layers)
+    levels = None if rating_levels is None else tuple(float(r) for r in rating_levels)
+    return resolve_encoder(encoder).rebuild(in_channels=in_channels, num_layers=num_layers,
+                                            rating_levels=levels)
 

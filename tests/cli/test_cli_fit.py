@@ -175,7 +175,7 @@ def test_library_errors_speak_of_options_or_config_keys(files: Files, tmp_path: 
                                                         capsys: pytest.CaptureFixture[str]) -> None:
     args = [str(files.train_csv), "--out", str(tmp_path / "m"), *FAST]
     assert fit(*args, "--encoder", "gin") == 2
-    assert one_error_line(capsys) == "unknown encoder 'gin'; valid names: gat, gcn, lightgcn, sage"
+    assert one_error_line(capsys) == "unknown encoder 'gin'; valid names: gat, gcmc, gcn, lightgcn, sage"
     assert fit(*args, "--validation-metric", "ndcg@20") == 2  # a rating model
     assert one_error_line(capsys) == ("--validation-metric must be one of 'rmse', 'mae', "
                                       "got 'ndcg@20'")
