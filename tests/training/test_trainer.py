@@ -196,7 +196,8 @@ def test_batches_and_negatives_do_not_depend_on_the_neighbourhood_draws(
         draws: list[torch.Tensor] = []
         original = trainer.sampler.sample  # type: ignore[union-attr]
 
-        def spy(users: torch.Tensor, n: int, *, generator: torch.Generator) -> torch.Tensor:
+        def spy(users: torch.Tensor, n: int, *, generator: torch.Generator,
+                original: Any = original, draws: list[torch.Tensor] = draws) -> torch.Tensor:
             neg = original(users, n, generator=generator)
             draws.extend([users.clone(), neg.clone()])
             return neg
