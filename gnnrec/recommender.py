@@ -31,7 +31,8 @@ from gnnrec._validation import (
     check_int,
     check_ks,
 )
-from gnnrec.data.interactions import Interactions
+from gnnrec.data.features import FeatureTable
+from gnnrec.data.interactions import Interactions, _as_id_array
 from gnnrec.data.vocab import IdMap, Unknown, check_unknown
 from gnnrec.encoders.base import ENCODERS
 from gnnrec.evaluation import DEFAULT_METRICS, FullRankingEvaluator, rating_metrics
@@ -106,6 +107,12 @@ class Recommender(EstimatorParams):
         as ``"ndcg@20"`` (default) for ranking.
     max_grad_norm : float, optional
         Clip the total gradient norm of each step.
+    feature_mode : {"add", "replace"}, default "add"
+        With ``user_features`` / ``item_features`` passed to :meth:`fit`: the
+        layer-0 input of a node is its id embedding plus the learned
+        projection of its features (``"add"``), or the projection alone
+        (``"replace"``; no id embeddings are learned). See
+        :class:`~gnnrec.model.GraphRecModel`.
     device : str or torch.device, default "auto"
         ``"auto"`` uses CUDA when available.
     random_state : int, optional
@@ -130,6 +137,9 @@ class Recommender(EstimatorParams):
         Per epoch: loss, seconds, gradient norm, prediction range, validation metric.
     best_epoch_ : int
         Epoch whose weights were kept (1-based).
+    user_features_, item_features_ : FeatureTable or None
+        The feature tables given to :meth:`fit`, restricted to the model's
+        ids (items added by :meth:`add_items` included).
 
     Examples
     --------
@@ -161,6 +171,8 @@ class Recommender(EstimatorParams):
     _seen: sp.csr_matrix
     _scorer: Scorer
     _fit_params: dict[str, Any]
+    user_features_: FeatureTable | None
+    item_features_: FeatureTable | None
 
     def __init__(
         self,
@@ -178,6 +190,7 @@ class Recommender(EstimatorParams):
         early_stopping: int | None = 10,
         validation_metric: str | None = None,
         max_grad_norm: float | None = None,
+        feature_mode: Literal["add", "replace"] = "add",
         device: str | torch.device = "auto",
         random_state: int | None = None,
         verbose: bool = False,
@@ -195,6 +208,7 @@ class Recommender(EstimatorParams):
         self.early_stopping = early_stopping
         self.validation_metric = validation_metric
         self.max_grad_norm = max_grad_norm
+        self.feature_mode = feature_mode
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
@@ -215,6 +229,7 @@ class Recommender(EstimatorParams):
             check_float(getattr(self, name), name, caller=c, minimum=floor, strict=strict,
                         allow_none=optional)
         check_bool(self.verbose, "verbose", caller=c)
+        check_choice(self.feature_mode, "feature_mode", ("add", "replace"), caller=c)
         metric = check_validation_metric(self.validation_metric, task, caller=c)
         seed = self.random_state
         if seed is None:
@@ -233,6 +248,8 @@ class Recommender(EstimatorParams):
         *,
         validation: Interactions | None = None,
         callbacks: Sequence[Callback] = (),
+        user_features: FeatureTable | None = None,
+        item_features: FeatureTable | None = None,
     ) -> Recommender:
         """Fit the model from scratch on ``train``.
 
@@ -251,6 +268,15 @@ class Recommender(EstimatorParams):
         callbacks : sequence of gnnrec.training.Callback, optional
             Called after every epoch with its record (see
             :func:`gnnrec.training.fit_epochs`); one may stop the fit.
+        user_features, item_features : FeatureTable, optional
+            Side information (see :class:`~gnnrec.FeatureTable`): every user
+            (item) of ``train``'s id space needs a row; rows of other ids are
+            ignored. The features enter the layer-0 input of every encoder
+            (see ``feature_mode``), serve users and items unseen in training
+            (:meth:`recommend_from_items`, :meth:`add_items`) and are saved
+            with the model. Nodes without any training interaction get a
+            zero id embedding after training, so they are represented by
+            their features alone, as cold nodes are.
 
         Returns
         -------
@@ -260,10 +286,13 @@ class Recommender(EstimatorParams):
         Raises
         ------
         TypeError
-            If ``train`` or ``validation`` is not :class:`~gnnrec.Interactions`.
+            If ``train`` or ``validation`` is not :class:`~gnnrec.Interactions`,
+            or a feature table is not a :class:`~gnnrec.FeatureTable`.
         ValueError
-            For invalid parameters, ``task="rating"`` without ratings, or a
-            validation set with ids unknown to ``train``.
+            For invalid parameters, ``task="rating"`` without ratings, a
+            validation set with ids unknown to ``train``, a feature table
+            without a row for an id of ``train`` (naming the table and the
+            ids), or ``feature_mode="replace"`` without features.
         FloatingPointError
             If training diverged.
         """
@@ -276,6 +305,12 @@ class Recommender(EstimatorParams):
             check_instance(callback, "callbacks", Callback, caller="Recommender.fit")
         p = self._validated_params(train)
         users, items = IdMap(train.user_ids), IdMap(train.item_ids)
+        c = "Recommender.fit"
+        tables = (_aligned_table(user_features, "user_features", users, c),
+                  _aligned_table(item_features, "item_features", items, c))
+        if self.feature_mode == "replace" and tables == (None, None):
+            raise ValueError(f"{c}: feature_mode='replace' needs user_features or item_features")
+        features, n_user_features = _node_features(*tables, len(users), len(items))
         val = None
         if validation is not None:
             check_instance(validation, "validation", Interactions, caller="Recommender.fit")
@@ -290,7 +325,8 @@ class Recommender(EstimatorParams):
                 self.encoder, self.head, task=p["task"], embedding_dim=self.embedding_dim,
                 num_layers=self.num_layers, num_users=train.n_users, num_items=train.n_items,
                 target_mean=None if ratings is None else float(ratings.mean()),
-                rating_range=rating_range,
+                rating_range=rating_range, features=features,
+                num_user_features=n_user_features, feature_mode=self.feature_mode,
             ).to(p["device"])
             torch.manual_seed(p["seed"])  # training draws (dropout) start from the seed too
             trainer = Trainer(
@@ -313,7 +349,9 @@ class Recommender(EstimatorParams):
                 own.insert(0, early)
             history = fit_epochs(trainer, self.epochs, validate=validate,
                                  callbacks=[*own, *callbacks])
-        state = _fitted_state(train.users, train.items, users, items, model, graph)
+        if features is not None:
+            _zero_untrained_ids(model, train)
+        state = _fitted_state(train.users, train.items, users, items, model, graph, *tables)
         _check_finite(state["_scorer"], train)
         # every step succeeded: commit the fitted state, and the parameters it was fitted with
         vars(self).update(state, _fit_params=self._params_snapshot())
@@ -460,24 +498,36 @@ class Recommender(EstimatorParams):
         exclude_seen: bool = True,
         items: Any = None,
         unknown: Unknown = "raise",
+        user_features: Any = None,
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Recommend for users not in the training data, from items they interacted with.
+        """Recommend for users not in the training data, from items they interacted with
+        and, for a model fitted with user features, from their features (cold start).
 
         No refitting: each history becomes a new user node attached to the
         trained graph, whose layer-0 embedding is the mean of its items'
-        layer-0 embeddings, and one pass of the trained encoder gives its
-        final embedding (fold-in). Per-user parameters (biases) are zero.
+        layer-0 embeddings plus the projection of its features, and one
+        pass of the trained encoder gives its final embedding (fold-in, see
+        :meth:`gnnrec.model.GraphRecModel.fold_in`). Per-user parameters
+        (biases) are zero.
 
         Parameters
         ----------
         histories : sequence of item ids, or sequence of such sequences
             One flat list of item ids is one user (1-D outputs); a list of
-            lists is one user per list (2-D outputs).
+            lists is one user per list (2-D outputs). With ``user_features``
+            a history may be empty (``[]``, or ``[[], [], ...]``): the user
+            is served from its features alone.
         k, exclude_seen, items
             As in :meth:`recommend`; ``exclude_seen`` excludes the history.
         unknown : {"raise", "ignore"}, default "raise"
             Item ids the model does not know: a :class:`KeyError`, or left
-            out of the history (a history left empty is an error).
+            out of the history (a history left empty is an error, unless
+            the user has features).
+        user_features : mapping of str to array-like, or pandas.DataFrame, optional
+            Raw feature values of the new users, one row per history, one
+            entry per column of the user feature table given to :meth:`fit`
+            (encoded with its vocabularies, see
+            :meth:`~gnnrec.FeatureTable.encode`).
 
         Returns
         -------
@@ -503,17 +553,109 @@ class Recommender(EstimatorParams):
         unknown = check_unknown(unknown, caller=c)  # type: ignore[assignment]
         single = len(histories) == 0 or np.ndim(histories[0]) == 0
         lists = [histories] if single else list(histories)
-        if not lists or any(len(h) == 0 for h in lists):
-            raise ValueError(f"{c}: every history needs at least one item id")
-        idx = [self._items.index(h, unknown=unknown, kind="item") for h in lists]
+        encoded = None
+        if user_features is not None:
+            if self.user_features_ is None:
+                raise ValueError(f"{c}: user_features given, but the model was fitted without "
+                                 "user features")
+            encoded = self.user_features_.encode(user_features, caller=c)
+            if encoded.shape[0] != len(lists):
+                raise ValueError(f"{c}: user_features has {encoded.shape[0]} rows for "
+                                 f"{len(lists)} histories; give one row per history")
+        if not lists or (encoded is None and any(len(h) == 0 for h in lists)):
+            raise ValueError(f"{c}: every history needs at least one item id (or the user "
+                             "its user_features)")
+        idx = [self._items.index(h, unknown=unknown, kind="item") if len(h)
+               else np.zeros(0, np.int64) for h in lists]
         idx = [h[h >= 0] for h in idx]
-        if any(len(h) == 0 for h in idx):
+        if encoded is None and any(len(h) == 0 for h in idx):
             raise ValueError(f"{c}: a history has no item known to the model")
-        emb, seen = self._scorer.fold_in(idx)
+        emb, seen = self._scorer.fold_in(idx, features=encoded)
         ids, scores = self._scorer.top_k(None, k, user_emb=emb, exclude=seen if exclude_seen else None,
                                          candidates=self._candidates(items, unknown))
         item_ids = self._items.ids_of(ids)
         return (item_ids[0], scores[0]) if single else (item_ids, scores)
+
+    def add_items(self, item_ids: Any, features: Any) -> Recommender:
+        """Add items unseen in training, ranked through their features, without refitting.
+
+        The new items join the candidate set of :meth:`recommend`,
+        :meth:`recommend_from_items` and :meth:`predict`: each is a new item
+        node without edges whose layer-0 input is the projection of its
+        features (its id embedding and per-item biases are zero), so its
+        final embedding comes from the trained encoder as for any other node.
+        All or nothing: on an error the estimator is unchanged.
+
+        Parameters
+        ----------
+        item_ids : array-like
+            New external item ids, unique, none known to the model, of the
+            model's id type.
+        features : mapping of str to array-like, or pandas.DataFrame
+            Raw feature values, one row per id, one entry per column of the
+            item feature table given to :meth:`fit` (see
+            :meth:`~gnnrec.FeatureTable.encode`).
+
+        Returns
+        -------
+        Recommender
+            ``self``.
+
+        Raises
+        ------
+        NotFittedError
+        ValueError
+            If the model has no item features, an id is known or repeated,
+            or the features are invalid (naming the table, column and id).
+        """
+        self._check_fitted()
+        c = "Recommender.add_items"
+        table = self.item_features_
+        if table is None:
+            raise ValueError(f"{c}: the model was fitted without item_features; new items "
+                             "need features to be ranked")
+        new_ids = _as_id_array(item_ids, "item_ids")
+        if len(new_ids) == 0:
+            raise ValueError(f"{c}: item_ids is empty")
+        if (new_ids.dtype.kind in "iu") != self._items.is_integer:
+            raise ValueError(f"{c}: the model's item ids are "
+                             f"{'integers' if self._items.is_integer else 'strings'}; "
+                             "item_ids must be too")
+        uniq, counts = np.unique(new_ids, return_counts=True)
+        if (counts > 1).any():
+            raise ValueError(f"{c}: item id {uniq[counts > 1][0].item()!r} is given more than once")
+        known = new_ids[self._items.index(new_ids, unknown="ignore") >= 0]
+        if len(known):
+            shown = ", ".join(repr(v.item()) for v in known[:10])
+            raise ValueError(f"{c}: item id(s) {shown} are already known to the model")
+        encoded = table.encode(features, ids=new_ids, caller=c)
+        n_old = self.n_items_
+        all_ids = np.concatenate([self._items.ids, new_ids])
+        order = np.argsort(all_ids, kind="stable")
+        position = np.empty(len(all_ids), dtype=np.int64)
+        position[order] = np.arange(len(all_ids))
+        items = IdMap(all_ids[order])
+        item_table = table._with_rows(items, sp.vstack([table.matrix, encoded]).tocsr()[order])
+        features, n_user_features = _node_features(self.user_features_, item_table,
+                                                   self.n_users_, len(items))
+        p = self._fit_params
+        device = self.model_.embedding.weight.device
+        model = build_model(
+            p["encoder"], p["head"], task=self.task_, embedding_dim=p["embedding_dim"],
+            num_layers=p["num_layers"], num_users=self.n_users_, num_items=len(items),
+            rating_range=self.rating_range_, features=features,
+            num_user_features=n_user_features, feature_mode=p["feature_mode"],
+        )
+        model.load_state_dict(_grown_state(self.model_.state_dict(), model.state_dict(),
+                                           self.n_users_, position[:n_old], c))
+        model.to(device)
+        train_items = position[:n_old][self._train.items]
+        graph = BipartiteGraph(self._train.users, train_items, self.n_users_, len(items),
+                               device=device)
+        state = _fitted_state(self._train.users, train_items, self._users, items, model, graph,
+                              self.user_features_, item_table)
+        vars(self).update(state)
+        return self
 
     def _candidates(self, items: Any, unknown: Unknown) -> np.ndarray | None:
         if items is None:
@@ -721,10 +863,13 @@ def _fitted_state(
     items: IdMap,
     model: GraphRecModel,
     graph: BipartiteGraph,
+    user_features: FeatureTable | None = None,
+    item_features: FeatureTable | None = None,
 ) -> dict[str, Any]:
     """The attributes of a fitted estimator that follow from its model and data."""
     train = Interactions(train_users, train_items, user_ids=users.ids, item_ids=items.ids)
     return {
+        "user_features_": user_features, "item_features_": item_features,
         "user_ids_": users.ids, "item_ids_": items.ids,
         "n_users_": len(users), "n_items_": len(items),
         "model_": model, "graph_": graph,
@@ -753,3 +898,59 @@ def _reindex(data: Interactions, users: IdMap, items: IdMap, caller: str, name: 
         return data.reindexed(users, items)
     except KeyError as err:
         raise ValueError(f"{caller}: {name} holds ids unknown to the model: {err.args[0]}") from None
+
+
+def _aligned_table(table: Any, name: str, ids: IdMap, caller: str) -> FeatureTable | None:
+    """``table`` restricted to (and ordered as) ``ids``; every id needs a row."""
+    if table is None:
+        return None
+    check_instance(table, name, FeatureTable, caller=caller)
+    return table._restricted(ids, caller=f"{caller}: {name}")
+
+
+def _node_features(
+    users: FeatureTable | None, items: FeatureTable | None, n_users: int, n_items: int
+) -> tuple[sp.csr_matrix | None, int]:
+    """The model's feature matrix (users then items, block-diagonal) and the user columns."""
+    if users is None and items is None:
+        return None, 0
+    u = users.matrix if users is not None else sp.csr_matrix((n_users, 0), dtype=np.float32)
+    i = items.matrix if items is not None else sp.csr_matrix((n_items, 0), dtype=np.float32)
+    return sp.block_diag([u, i], format="csr", dtype=np.float32), int(u.shape[1])
+
+
+@torch.no_grad()
+def _zero_untrained_ids(model: GraphRecModel, train: Interactions) -> None:
+    """Zero the id embeddings of nodes without a training interaction (features only)."""
+    deg = np.concatenate([np.bincount(train.users, minlength=train.n_users),
+                          np.bincount(train.items, minlength=train.n_items)])
+    idle = torch.from_numpy(np.flatnonzero(deg == 0)).to(model.embedding.weight.device)
+    model.embedding.weight.index_fill_(0, idle, 0.0)
+
+
+def _grown_state(old: dict[str, torch.Tensor], new: dict[str, torch.Tensor], n_users: int,
+                 old_items: np.ndarray, caller: str) -> dict[str, torch.Tensor]:
+    """The weights of a model with more items: old rows moved to ``old_items``, new rows zero.
+
+    A tensor sized by the nodes (users then items) or by the items is grown
+    (id embeddings, per-item biases); every other tensor must keep its shape.
+    """
+    n_old = len(old_items)
+    out = {}
+    for key, fresh in new.items():
+        w = old[key]
+        if w.shape == fresh.shape:
+            out[key] = w
+            continue
+        grown = torch.zeros_like(fresh, device=w.device)
+        pos = torch.from_numpy(old_items).to(w.device)
+        if w.shape[0] == n_users + n_old and w.shape[1:] == fresh.shape[1:]:
+            grown[:n_users] = w[:n_users]
+            grown[n_users + pos] = w[n_users:]
+        elif w.shape[0] == n_old and w.shape[1:] == fresh.shape[1:]:
+            grown[pos] = w
+        else:
+            raise ValueError(f"{caller}: cannot grow the model's parameter {key!r} of shape "
+                             f"{tuple(w.shape)} to {tuple(fresh.shape)}")
+        out[key] = grown
+    return out

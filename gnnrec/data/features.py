@@ -479,6 +479,10 @@ class FeatureTable:
         columns = [_Column.from_dict(d) for d in schema["columns"]]
         return cls(str(schema["name"]), IdMap(ids), matrix.tocsr(), columns)
 
+    def _with_rows(self, ids: IdMap, matrix: sp.csr_matrix) -> FeatureTable:
+        """A table with this one's vocabularies over other rows (already encoded)."""
+        return type(self)(self.name, ids, matrix, self._columns)
+
     def _restricted(self, ids: IdMap, caller: str) -> FeatureTable:
         """This table's rows of ``ids`` only (every id must have one)."""
         return type(self)(self.name, ids, self.rows(ids, caller=caller), self._columns)
