@@ -768,7 +768,8 @@ class Recommender(EstimatorParams):
 
         The file holds the parameters as JSON, the weights and the id maps as
         tensors, the training interactions (needed to rebuild the graph and
-        exclude seen items) and a checksum. An encoder or head of an
+        exclude seen items), the feature tables (vocabularies and encoded
+        rows, to serve cold users and items after loading) and a checksum. An encoder or head of an
         unregistered custom class is stored by its weights only (with a
         :class:`UserWarning`): :meth:`load` then needs an equal instance
         passed as ``encoder=`` / ``head=``.
@@ -791,7 +792,7 @@ class Recommender(EstimatorParams):
                   "best_epoch": self.best_epoch_, "history": self.history_}
         persistence.save_model(path, persistence.ModelFile(
             params, fitted, self._users, self._items, self._train.users, self._train.items,
-            self.model_.state_dict(),
+            self.model_.state_dict(), self.user_features_, self.item_features_,
         ))
 
     @classmethod
@@ -840,17 +841,24 @@ class Recommender(EstimatorParams):
         users, items = content.users, content.items
         graph = BipartiteGraph(content.train_users, content.train_items, len(users), len(items),
                                device=dev)
-        model = build_model(
-            self.encoder, self.head, task=self.task_, embedding_dim=self.embedding_dim,
-            num_layers=self.num_layers, num_users=len(users), num_items=len(items),
-            rating_range=self.rating_range_,
-        )
+        features, n_user_features = _node_features(content.user_features, content.item_features,
+                                                   len(users), len(items))
+        try:
+            model = build_model(
+                self.encoder, self.head, task=self.task_, embedding_dim=self.embedding_dim,
+                num_layers=self.num_layers, num_users=len(users), num_items=len(items),
+                rating_range=self.rating_range_, features=features,
+                num_user_features=n_user_features, feature_mode=self.feature_mode,
+            )
+        except ValueError as err:
+            raise ValueError(f"{name!r} does not describe a valid model: {err}") from None
         try:
             model.load_state_dict(content.state_dict)
         except RuntimeError as err:
             raise ValueError(f"the weights in {name!r} do not fit the model: {err}") from None
         vars(self).update(_fitted_state(content.train_users, content.train_items, users, items,
-                                        model.to(dev), graph),
+                                        model.to(dev), graph, content.user_features,
+                                        content.item_features),
                           _fit_params=self._params_snapshot())
         return self
 
