@@ -16,6 +16,7 @@ from gnnrec import (
     GAT,
     BoundedSigmoidHead,
     DotHead,
+    FeatureTable,
     Interactions,
     LinearHead,
     NotFittedError,
@@ -766,3 +767,65 @@ def test_random_state_beyond_torch_seeds_is_an_argument_error(small_implicit: In
                                                               fast: dict) -> None:
     with pytest.raises(ValueError, match=r"Recommender: random_state must be an integer in \[0, "):
         Recommender(**{**fast, "random_state": 2**64}).fit(small_implicit)
+
+
+# ---------------------------------------------------------------------- side information
+def _tables(data: Interactions) -> tuple[FeatureTable, FeatureTable]:
+    users = FeatureTable.from_arrays(data.user_ids, categorical={"g": data.user_ids % 3},
+                                     name="user features")
+    items = FeatureTable.from_arrays(data.item_ids, numeric={"x": data.item_ids * 1.0},
+                                     name="item features")
+    return users, items
+
+
+def test_fit_checks_the_feature_tables(small_rated: Interactions, fast: dict) -> None:
+    users, items = _tables(small_rated)
+    model = Recommender(**fast)
+    short = FeatureTable.from_arrays(small_rated.user_ids[1:], categorical={"g": small_rated.user_ids[1:] % 3},
+                                     name="user features")
+    missing = small_rated.user_ids[0]
+    with pytest.raises(ValueError, match=rf"Recommender.fit: user_features: table 'user features' "
+                                         rf"has no row for id\(s\) {missing}"):
+        model.fit(small_rated, user_features=short)
+    with pytest.raises(TypeError, match=r"item_features must be"):
+        model.fit(small_rated, item_features=items.matrix)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match=r"feature_mode='replace' needs user_features"):
+        Recommender(**fast, feature_mode="replace").fit(small_rated)
+    with pytest.raises(ValueError, match=r"feature_mode must be one of"):
+        Recommender(**fast, feature_mode="concat").fit(small_rated)  # type: ignore[arg-type]
+    assert not hasattr(model, "model_")  # nothing was fitted
+    model.fit(small_rated, user_features=users)
+    assert model.user_features_ is not None and model.item_features_ is None
+    np.testing.assert_array_equal(model.user_features_.ids, model.user_ids_)
+    model_before = model.model_
+    with pytest.raises(ValueError, match=r"has no row"):
+        model.fit(small_rated, user_features=short)
+    assert model.model_ is model_before  # all or nothing
+
+
+def test_feature_model_is_deterministic_and_zeroes_untrained_ids(small_rated: Interactions,
+                                                                 fast: dict) -> None:
+    users, items = _tables(small_rated)
+    # an id space with an item nobody rated in train
+    sub = small_rated.subset(small_rated.items != 0)
+    a = Recommender(**fast).fit(sub, user_features=users, item_features=items)
+    b = Recommender(**fast).fit(sub, user_features=users, item_features=items)
+    np.testing.assert_array_equal(a.recommend(sub.user_ids, k=5)[1], b.recommend(sub.user_ids, k=5)[1])
+    emb = a.model_.embedding.weight
+    assert not emb[a.n_users_ + 0].any() and emb[a.n_users_ + 1].any()
+
+
+def test_cold_start_needs_the_tables(small_rated: Interactions, fast: dict) -> None:
+    model = Recommender(**fast).fit(small_rated)
+    with pytest.raises(ValueError, match=r"fitted without user features"):
+        model.recommend_from_items([], user_features={"g": [1]})
+    with pytest.raises(ValueError, match=r"fitted without item_features"):
+        model.add_items([999], {"x": [1.0]})
+    users, items = _tables(small_rated)
+    model.fit(small_rated, user_features=users, item_features=items)
+    with pytest.raises(ValueError, match=r"the features lacks column\(s\) \['g'\]"):
+        model.recommend_from_items([], user_features={"age": [1]})
+    with pytest.raises(ValueError, match=r"item id 999 is given more than once"):
+        model.add_items([999, 999], {"x": [1.0, 2.0]})
+    with pytest.raises(ValueError, match=r"item_ids must be too"):
+        model.add_items(["new"], {"x": [1.0]})
