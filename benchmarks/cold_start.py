@@ -3,12 +3,14 @@
 Usage::
 
     GNNREC_DATA_DIR=/path/to/data python -m benchmarks.cold_start              # 3 seeds, ML-1M
+    python -m benchmarks.cold_start --jobs 3        # the seeds in 3 processes, 1 thread each
     python -m benchmarks.cold_start --seeds 0 --epochs 2 --out /tmp/cold       # smoke test
 
 Writes ``cold-start-<dataset>.md`` and ``.json`` to ``--out`` (default
 ``benchmarks/results``). All ratings are implicit positives; every model is
-LightGCN with the library's defaults except ``epochs`` (fixed, no early
-stopping, so nothing is tuned on a test set). Per seed:
+LightGCN with the library's defaults except ``epochs`` and ``batch_size``
+(fixed, no early stopping, so nothing is tuned on a test set; sized to the
+CPU budget, so the models are not trained to convergence). Per seed:
 
 * **cold split**: 10 % of the rated movies and 10 % of the users are held out
   with all their ratings; one model with features (movie genres and year;
@@ -56,7 +58,7 @@ HISTORY_SIZES = (0, 1, 3, 5)
 
 def _metrics(top: np.ndarray, relevant: list[set[Any]]) -> dict[str, float]:
     """Recall@K and NDCG@K of ranked external ids ``top`` (n, <=K) against relevant id sets."""
-    hits = np.array([[i in rel for i in row] for row, rel in zip(top.tolist(), relevant)],
+    hits = np.array([[i in rel for i in row] for row, rel in zip(top.tolist(), relevant, strict=True)],
                     dtype=bool).reshape(len(relevant), -1)
     n_rel = np.array([len(r) for r in relevant])
     return {f"recall@{K}": mean_over_users(recall_at_k(hits, n_rel, K)),
@@ -81,14 +83,19 @@ def _genre_matrix(genres: np.ndarray, vocab: list[str]) -> np.ndarray:
     return out
 
 
+#: (epochs, batch_size) of every fit, set by main()
+SETTINGS = {"epochs": 10, "batch_size": 65536}
+
+
 def _model(epochs: int, seed: int) -> Recommender:
     return Recommender(encoder="lightgcn", task="ranking", epochs=epochs, random_state=seed,
-                       device="cpu")
+                       batch_size=SETTINGS["batch_size"], device="cpu")
 
 
-def _fit(model: Recommender, train: Interactions, **features: FeatureTable) -> float:
+def _fit(model: Recommender, train: Interactions, user_features: FeatureTable | None = None,
+         item_features: FeatureTable | None = None) -> float:
     start = time.perf_counter()
-    model.fit(train, **features)
+    model.fit(train, user_features=user_features, item_features=item_features)
     return time.perf_counter() - start
 
 
@@ -151,7 +158,7 @@ def _relevant(users: np.ndarray, items: np.ndarray, eval_users: np.ndarray) -> l
     users, items = users[order], items[order]
     bounds = np.searchsorted(users, eval_users, side="left"), np.searchsorted(users, eval_users,
                                                                                 side="right")
-    return [set(items[a:b].tolist()) for a, b in zip(*bounds)]
+    return [set(items[a:b].tolist()) for a, b in zip(*bounds, strict=True)]
 
 
 def _cold_users(ml: Any, data: Interactions, is_cold_user: np.ndarray, is_cold_item: np.ndarray,
@@ -167,18 +174,18 @@ def _cold_users(ml: Any, data: Interactions, is_cold_user: np.ndarray, is_cold_i
     ends = np.searchsorted(u_sorted, cold_users, side="right")
     keep = ends - starts > max(HISTORY_SIZES)  # someone left to test after the fifth movie
     users, starts, ends = cold_users[keep], starts[keep], ends[keep]
-    relevant = [set(i_sorted[a + max(HISTORY_SIZES):b].tolist()) for a, b in zip(starts, ends)]
+    relevant = [set(i_sorted[a + max(HISTORY_SIZES):b].tolist()) for a, b in zip(starts, ends, strict=True)]
     demo = ml.users
     dpos = np.searchsorted(demo.user_id, users)
     raw = {"gender": demo.gender[dpos], "occupation": demo.occupation[dpos], "age": demo.age[dpos]}
     # baselines over the training movies
     counts = np.bincount(train.items, minlength=train.n_items).astype(float)
     tpos = np.searchsorted(demo.user_id, train.user_ids)
-    group_of = {g: j for j, g in enumerate(sorted(set(zip(demo.gender.tolist(), demo.age.tolist()))))}
-    train_group = np.array([group_of[g] for g in zip(demo.gender[tpos].tolist(), demo.age[tpos].tolist())])
+    group_of = {g: j for j, g in enumerate(sorted(set(zip(demo.gender.tolist(), demo.age.tolist(), strict=True))))}
+    train_group = np.array([group_of[g] for g in zip(demo.gender[tpos].tolist(), demo.age[tpos].tolist(), strict=True)])
     group_counts = np.zeros((len(group_of), train.n_items))
     np.add.at(group_counts, (train_group[train.users], train.items), 1.0)
-    cold_group = np.array([group_of[g] for g in zip(raw["gender"].tolist(), raw["age"].tolist())])
+    cold_group = np.array([group_of[g] for g in zip(raw["gender"].tolist(), raw["age"].tolist(), strict=True)])
     res: dict[str, Any] = {}
     for n in HISTORY_SIZES:
         hist = [i_sorted[a:a + n].tolist() for a in starts]
@@ -204,10 +211,10 @@ def warm_seed(ml: Any, seed: int, epochs: int) -> dict[str, Any]:
     data = ml.interactions.with_ratings(None)
     split = user_ratio_split(data, test_size=0.2, random_state=seed)
     out: dict[str, Any] = {"results": {}, "fit_seconds": {}}
-    for name, kwargs in (("id-only", {}), ("features", {"user_features": ml.user_features,
-                                                         "item_features": ml.item_features})):
+    for name, tables in (("id-only", (None, None)),
+                         ("features", (ml.user_features, ml.item_features))):
         model = _model(epochs, seed)
-        out["fit_seconds"][name] = _fit(model, split.train, **kwargs)
+        out["fit_seconds"][name] = _fit(model, split.train, *tables)
         metrics = model.evaluate(split.test, k=K)
         out["results"][name] = {m: metrics[m] for m in (f"recall@{K}", f"ndcg@{K}")}
     return out
@@ -273,8 +280,8 @@ def render(result: dict[str, Any]) -> str:
         __doc__.split("\n\n", 2)[2].strip() if __doc__ else "",
         "",
         f"Seeds {[s['seed'] for s in seeds]}; every cell is mean ± sample standard deviation "
-        f"over the seeds. LightGCN, `epochs={result['epochs']}`, other parameters the "
-        f"library's defaults. Machine: {result['machine']}. Total wall time "
+        f"over the seeds. LightGCN, `epochs={result['epochs']}`, "
+        f"`batch_size={result['batch_size']}`, other parameters the library's defaults. Machine: {result['machine']}. Total wall time "
         f"{result['seconds'] / 60:.1f} min (load average at start / end: "
         f"{result['load'][0]:.2f} / {result['load'][1]:.2f}; 2 cores shared).",
         "",
@@ -313,26 +320,41 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--dataset", default="ml-1m", choices=["ml-1m", "ml-100k"])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    parser.add_argument("--epochs", type=int, default=20)
+    parser.add_argument("--epochs", type=int, default=SETTINGS["epochs"])
+    parser.add_argument("--batch-size", type=int, default=SETTINGS["batch_size"])
+    parser.add_argument("--jobs", type=int, default=1,
+                        help="run the seeds in this many processes (one torch thread each)")
+    parser.add_argument("--seed-json", type=Path, help=argparse.SUPPRESS)  # one seed, for --jobs
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
-    torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
+    SETTINGS.update(epochs=args.epochs, batch_size=args.batch_size)
+    torch.set_num_threads(1 if args.jobs > 1 or args.seed_json else
+                          max(1, min(2, os.cpu_count() or 1)))
     start = time.perf_counter()
     load_start = os.getloadavg()[0]
-    ml = load_movielens(args.dataset.removeprefix("ml-"))
-    seeds = []
-    for seed in args.seeds:
-        t = time.perf_counter()
-        entry = {"seed": seed, "cold": cold_seed(ml, seed, args.epochs),
-                 "warm": warm_seed(ml, seed, args.epochs)}
-        entry["seconds"] = time.perf_counter() - t
-        seeds.append(entry)
-        print(json.dumps(entry, indent=1), flush=True)
+    if args.jobs > 1:
+        seeds = _in_processes(args)
+    else:
+        ml = load_movielens(args.dataset.removeprefix("ml-"))
+        seeds = []
+        for seed in args.seeds:
+            t = time.perf_counter()
+            entry = {"seed": seed, "cold": cold_seed(ml, seed, args.epochs),
+                     "warm": warm_seed(ml, seed, args.epochs)}
+            entry["seconds"] = time.perf_counter() - t
+            seeds.append(entry)
+            print(json.dumps(entry, indent=1), flush=True)
+        if args.seed_json:
+            args.seed_json.write_text(json.dumps(seeds[0]))
+            return
     command = "python -m benchmarks.cold_start" + (
         f" --dataset {args.dataset}" if args.dataset != "ml-1m" else "") + (
         f" --seeds {' '.join(map(str, args.seeds))}" if args.seeds != [0, 1, 2] else "") + (
-        f" --epochs {args.epochs}" if args.epochs != 20 else "")
-    result = {"dataset": args.dataset, "epochs": args.epochs, "command": command,
+        f" --epochs {args.epochs}" if args.epochs != 10 else "") + (
+        f" --batch-size {args.batch_size}" if args.batch_size != 65536 else "") + (
+        f" --jobs {args.jobs}" if args.jobs != 1 else "")
+    result = {"dataset": args.dataset, "epochs": args.epochs, "batch_size": args.batch_size,
+              "command": command,
               "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, torch {torch.__version__}",
               "seconds": time.perf_counter() - start, "load": [load_start, os.getloadavg()[0]],
               "seeds": seeds}
@@ -343,6 +365,31 @@ def main(argv: list[str] | None = None) -> None:
     page = render(result)
     (args.out / f"{name}.md").write_text(page)
     print(page)
+
+
+def _in_processes(args: argparse.Namespace) -> list[dict[str, Any]]:
+    """Each seed in its own ``python -m benchmarks.cold_start`` process, ``--jobs`` at a time."""
+    import subprocess
+    import sys
+    import tempfile
+
+    seeds: list[dict[str, Any]] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        pending = list(args.seeds)
+        running: list[tuple[subprocess.Popen[bytes], Path]] = []
+        while pending or running:
+            while pending and len(running) < args.jobs:
+                seed = pending.pop(0)
+                path = Path(tmp) / f"seed-{seed}.json"
+                cmd = [sys.executable, "-m", "benchmarks.cold_start", "--dataset", args.dataset,
+                       "--seeds", str(seed), "--epochs", str(args.epochs),
+                       "--batch-size", str(args.batch_size), "--seed-json", str(path)]
+                running.append((subprocess.Popen(cmd, stdout=subprocess.DEVNULL), path))
+            proc, path = running.pop(0)
+            if proc.wait() != 0:
+                raise RuntimeError(f"the run for {path.stem} failed (exit {proc.returncode})")
+            seeds.append(json.loads(path.read_text()))
+    return sorted(seeds, key=lambda s: s["seed"])
 
 
 if __name__ == "__main__":
