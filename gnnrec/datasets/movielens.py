@@ -215,7 +215,9 @@ class MovieLens:
         The users' demographics (``"100k"``, ``"1m"``): ``gender`` and
         ``occupation`` (categorical) and ``age`` (categorical for ML-1M, whose
         ages are seven brackets; numeric for ML-100K). Zip codes are left
-        out (thousands of values, most seen once).
+        out (thousands of values, most seen once). In both tables a column
+        that does not vary (possible in a small extract) is left out, as
+        :class:`~gnnrec.FeatureTable` refuses constant columns.
     """
 
     name: str
@@ -230,7 +232,7 @@ class MovieLens:
         if not known.all():
             year[~known] = np.median(year[known])
         return FeatureTable.from_arrays(
-            self.items.item_id, numeric={"year": year},
+            self.items.item_id, numeric={"year": year} if np.ptp(year) > 0 else {},
             multi_label={"genres": self.items.genres}, name="item features",
         )
 
@@ -240,11 +242,13 @@ class MovieLens:
         if u is None:
             return None
         bracketed = self.name == "1m"
+        categorical = {"gender": u.gender, "occupation": u.occupation,
+                       **({"age": u.age} if bracketed else {})}
+        numeric = {} if bracketed else {"age": u.age}
         return FeatureTable.from_arrays(
             u.user_id,
-            numeric={} if bracketed else {"age": u.age},
-            categorical={"gender": u.gender, "occupation": u.occupation,
-                         **({"age": u.age} if bracketed else {})},
+            numeric={k: v for k, v in numeric.items() if np.ptp(v) > 0},
+            categorical={k: v for k, v in categorical.items() if len(np.unique(v)) > 1},
             name="user features",
         )
 
