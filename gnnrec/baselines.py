@@ -606,6 +606,7 @@ class MF(Recommender):
         early_stopping: int | None = 10,
         validation_metric: str | None = None,
         max_grad_norm: float | None = None,
+        feature_mode: Literal["add", "replace"] = "add",
         device: str | torch.device = "auto",
         random_state: int | None = None,
         verbose: bool = False,
@@ -615,8 +616,8 @@ class MF(Recommender):
             num_layers=None, epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
             weight_decay=weight_decay, num_negatives=num_negatives,
             early_stopping=early_stopping, validation_metric=validation_metric,
-            max_grad_norm=max_grad_norm, device=device, random_state=random_state,
-            verbose=verbose,
+            max_grad_norm=max_grad_norm, feature_mode=feature_mode, device=device,
+            random_state=random_state, verbose=verbose,
         )
 
     @classmethod

@@ -418,7 +418,7 @@ class FeatureTable:
             For a missing or an unexpected column, a wrong length, a missing
             value (naming the table, the column and the row or id).
         """
-        raw = {c: columns[c] for c in columns}  # type: ignore[union-attr]
+        raw = {c: columns[c] for c in columns}
         expected = set(self.columns)
         missing = sorted(expected - set(raw))
         extra = sorted(set(raw) - expected)
