@@ -504,9 +504,10 @@ class Recommender(EstimatorParams):
         and, for a model fitted with user features, from their features (cold start).
 
         No refitting: each history becomes a new user node attached to the
-        trained graph, whose layer-0 embedding is the mean of its items'
-        layer-0 embeddings plus the projection of its features, and one
-        pass of the trained encoder gives its final embedding (fold-in, see
+        trained graph, whose layer-0 embedding is the projection of its
+        features (with ``user_features``) or else the mean of its items'
+        layer-0 embeddings, and one pass of the trained encoder gives its
+        final embedding (fold-in, see
         :meth:`gnnrec.model.GraphRecModel.fold_in`). Per-user parameters
         (biases) are zero.
 

@@ -227,7 +227,7 @@ def test_feature_model_checks_its_arguments(small_rated: Interactions) -> None:
         build_model("lightgcn", "dot", feature_mode="replace", **kw)
 
 
-def test_fold_in_adds_the_projected_user_features(small_rated: Interactions) -> None:
+def test_fold_in_starts_from_the_projected_user_features(small_rated: Interactions) -> None:
     u, i = small_rated.n_users, small_rated.n_items
     a = sp.block_diag([_features(u, 3), _features(i, 4, seed=1)], format="csr")
     model = build_model("lightgcn", "dot", task="ranking", embedding_dim=8, num_layers=0,
@@ -236,9 +236,13 @@ def test_fold_in_adds_the_projected_user_features(small_rated: Interactions) -> 
     new = sp.csr_matrix(np.array([[1.0, 0.0, 2.0], [0.0, 0.0, 0.0]], dtype=np.float32))
     users, items = torch.tensor([1]), torch.tensor([3])  # user 0: no items; user 1: item 3
     z = model.fold_in(graph, users, items, 2, features=new)
-    x = model.input_embeddings()
     w = model.features.weight  # type: ignore[union-attr]
+    # with features, layer 0 is their projection alone (no layers: nothing else)
     torch.testing.assert_close(z[0], w[0] + 2 * w[2])
-    torch.testing.assert_close(z[1], x[u + 3])
+    assert not z[1].any()
+    # without features, the mean layer-0 input of the items
+    z = model.fold_in(graph, users, items, 2)
+    torch.testing.assert_close(z[1], model.input_embeddings()[u + 3])
+    assert not z[0].any()
     with pytest.raises(ValueError, match=r"features must have 3 columns"):
         model.fold_in(graph, users, items, 2, features=sp.csr_matrix((2, 5), dtype=np.float32))
