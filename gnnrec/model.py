@@ -238,6 +238,7 @@ class GraphRecModel(nn.Module):
         items: Tensor,
         num_new: int,
         features: sp.csr_matrix | None = None,
+        add_item_mean: bool = False,
     ) -> Tensor:
         r"""Embeddings of ``num_new`` unseen users attached to the graph.
 
@@ -252,14 +253,19 @@ class GraphRecModel(nn.Module):
             x^{(0)}_{new} = a_{new} W \quad \text{(features)}, \qquad
             x^{(0)}_{new} = \frac{1}{|H|} \sum_{i \in H} x^{(0)}_{U+i} \quad \text{(otherwise)}
 
-        With features its items reach it through the graph only. (Adding
-        the mean of the items' inputs to the projection was measured worse on
-        ML-1M, see the cold-start benchmark.) Returns shape ``(num_new, d)``.
+        With features its items reach it through the graph only, unless
+        ``add_item_mean`` is true: then the start is the projection plus the
+        mean of its items' layer-0 inputs,
+        :math:`x^{(0)}_{new} = a_{new} W + \frac{1}{|H|} \sum_{i \in H} x^{(0)}_{U+i}`
+        (the default was chosen on validation users of the cold-start
+        benchmark, ``python -m benchmarks.cold_start``). ``add_item_mean``
+        has no effect without ``features`` or with ``feature_mode="replace"``.
+        Returns shape ``(num_new, d)``.
         """
         ego = self.input_embeddings()
         item_ego = ego[self.num_users :]
         d = ego.shape[1]
-        if features is not None or self.feature_mode == "replace":
+        if self.feature_mode == "replace" or (features is not None and not add_item_mean):
             new = torch.zeros(num_new, d, device=ego.device)
         else:
             sums = torch.zeros(num_new, d, device=ego.device).index_add_(0, users, item_ego[items])

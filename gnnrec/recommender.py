@@ -499,6 +499,7 @@ class Recommender(EstimatorParams):
         items: Any = None,
         unknown: Unknown = "raise",
         user_features: Any = None,
+        add_item_mean: bool = False,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Recommend for users not in the training data, from items they interacted with
         and, for a model fitted with user features, from their features (cold start).
@@ -529,6 +530,13 @@ class Recommender(EstimatorParams):
             entry per column of the user feature table given to :meth:`fit`
             (encoded with its vocabularies, see
             :meth:`~gnnrec.FeatureTable.encode`).
+        add_item_mean : bool, default False
+            With ``user_features``: a new user starts from the projection of
+            its features plus the mean of its items' layer-0 embeddings,
+            instead of the projection alone (its items reach it through the
+            graph either way). The default was chosen on validation users
+            (training users held out) of the cold-start benchmark, see
+            :doc:`/user_guide/features`. No effect without ``user_features``.
 
         Returns
         -------
@@ -552,6 +560,7 @@ class Recommender(EstimatorParams):
         k = check_int(k, "k", caller=c, minimum=1)
         exclude_seen = check_bool(exclude_seen, "exclude_seen", caller=c)
         unknown = check_unknown(unknown, caller=c)  # type: ignore[assignment]
+        add_item_mean = check_bool(add_item_mean, "add_item_mean", caller=c)
         single = len(histories) == 0 or np.ndim(histories[0]) == 0
         lists = [histories] if single else list(histories)
         encoded = None
@@ -571,7 +580,7 @@ class Recommender(EstimatorParams):
         idx = [h[h >= 0] for h in idx]
         if encoded is None and any(len(h) == 0 for h in idx):
             raise ValueError(f"{c}: a history has no item known to the model")
-        emb, seen = self._scorer.fold_in(idx, features=encoded)
+        emb, seen = self._scorer.fold_in(idx, features=encoded, add_item_mean=add_item_mean)
         ids, scores = self._scorer.top_k(None, k, user_emb=emb, exclude=seen if exclude_seen else None,
                                          candidates=self._candidates(items, unknown))
         item_ids = self._items.ids_of(ids)

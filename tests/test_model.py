@@ -240,6 +240,10 @@ def test_fold_in_starts_from_the_projected_user_features(small_rated: Interactio
     # with features, layer 0 is their projection alone (no layers: nothing else)
     torch.testing.assert_close(z[0], w[0] + 2 * w[2])
     assert not z[1].any()
+    # add_item_mean: the projection plus the mean layer-0 input of the items
+    z = model.fold_in(graph, users, items, 2, features=new, add_item_mean=True)
+    torch.testing.assert_close(z[0], w[0] + 2 * w[2])
+    torch.testing.assert_close(z[1], model.input_embeddings()[u + 3])
     # without features, the mean layer-0 input of the items
     z = model.fold_in(graph, users, items, 2)
     torch.testing.assert_close(z[1], model.input_embeddings()[u + 3])

@@ -829,3 +829,20 @@ def test_cold_start_needs_the_tables(small_rated: Interactions, fast: dict) -> N
         model.add_items([999, 999], {"x": [1.0, 2.0]})
     with pytest.raises(ValueError, match=r"item_ids must be too"):
         model.add_items(["new"], {"x": [1.0]})
+
+
+def test_add_item_mean_changes_only_users_with_items_and_features(small_rated: Interactions,
+                                                                   fast: dict) -> None:
+    users, items = _tables(small_rated)
+    model = Recommender(**fast).fit(small_rated, user_features=users, item_features=items)
+    raw = {"g": [0, 1]}
+    hist = [[], [small_rated.item_ids[0], small_rated.item_ids[1]]]
+    alone = model.recommend_from_items(hist, k=5, user_features=raw)
+    mean = model.recommend_from_items(hist, k=5, user_features=raw, add_item_mean=True)
+    np.testing.assert_array_equal(alone[1][0], mean[1][0])  # no items: the same start
+    assert not np.allclose(alone[1][1], mean[1][1])
+    # without user features the start is the item mean either way
+    np.testing.assert_array_equal(model.recommend_from_items(hist[1], k=5)[1],
+                                  model.recommend_from_items(hist[1], k=5, add_item_mean=True)[1])
+    with pytest.raises(ValueError, match=r"add_item_mean must be True or False, got .yes."):
+        model.recommend_from_items(hist, user_features=raw, add_item_mean="yes")
