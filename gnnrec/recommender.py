@@ -419,6 +419,9 @@ class Recommender(EstimatorParams):
         unknown : {"raise", "ignore"}, default "raise"
             Unknown user ids: a :class:`KeyError`, or an empty list (all
             padding). Unknown ids in ``items``: an error, or left out.
+            A user unseen in training has no embedding here; serve it with
+            :meth:`recommend_from_items` from its items and, for a model
+            fitted with user features, its ``user_features``.
         index : gnnrec.serving.AnnIndex, optional
             Rank approximately through this index, built from this model
             (:meth:`gnnrec.serving.AnnIndex.build`); ``exclude_seen`` still
@@ -440,7 +443,13 @@ class Recommender(EstimatorParams):
         exclude_seen = check_bool(exclude_seen, "exclude_seen", caller=c)
         unknown = check_unknown(unknown, caller=c)  # type: ignore[assignment]
         single = np.ndim(users) == 0
-        u = self._users.index(users, unknown=unknown, kind="user")
+        try:
+            u = self._users.index(users, unknown=unknown, kind="user")
+        except KeyError as err:  # point to the entry point for users unseen in training
+            how = ("the items they interacted with and/or their user_features"
+                   if self.user_features_ is not None else "the items they interacted with")
+            raise KeyError(f"{c}: {err.args[0]}; users unseen in training are served by "
+                           f"recommend_from_items from {how}") from None
         exclude = self._seen[np.maximum(u, 0)] if exclude_seen else None
         candidates = self._candidates(items, unknown)
         if index is not None:  # approximate: gnnrec.serving

@@ -658,7 +658,9 @@ def test_one_unknown_policy_across_methods(ranking_model: Recommender, planted: 
             call("skip")
     ids, scores = ranking_model.recommend([known_user, 987654], k=3, unknown="ignore")
     assert (ids[1] == -1).all() and np.isneginf(scores[1]).all() and (ids[0] >= 0).all()
-    with pytest.raises(KeyError, match=r"unknown user id.*987654"):
+    with pytest.raises(KeyError, match=r"Recommender.recommend: unknown user id.*987654.*users "
+                       r"unseen in training are served by recommend_from_items from the items "
+                       r"they interacted with'"):
         ranking_model.recommend([987654])
     ids, _ = ranking_model.recommend_from_items([known_item, 555555], k=3, unknown="ignore")
     assert len(ids) == 3
@@ -846,3 +848,6 @@ def test_add_item_mean_changes_only_users_with_items_and_features(small_rated: I
                                   model.recommend_from_items(hist[1], k=5, add_item_mean=True)[1])
     with pytest.raises(ValueError, match=r"add_item_mean must be True or False, got .yes."):
         model.recommend_from_items(hist, user_features=raw, add_item_mean="yes")
+    with pytest.raises(KeyError, match=r"served by recommend_from_items from the items they "
+                       r"interacted with and/or their user_features"):
+        model.recommend(987654)
