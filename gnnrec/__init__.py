@@ -6,7 +6,7 @@
 from gnnrec import data, datasets, encoders, evaluation, heads, metrics
 from gnnrec._estimator import NotFittedError
 from gnnrec._version import __version__
-from gnnrec.data import Interactions, Split
+from gnnrec.data import FeatureTable, Interactions, Split
 from gnnrec.encoders import GAT, GCN, SAGE, LightGCN, RatingGCN
 from gnnrec.evaluation import FullRankingEvaluator, full_ranking, rated_items, rating_metrics
 from gnnrec.heads import BoundedSigmoidHead, DotHead, LinearHead, MLPHead
@@ -18,6 +18,7 @@ __all__ = [
     "SAGE",
     "BoundedSigmoidHead",
     "DotHead",
+    "FeatureTable",
     "FullRankingEvaluator",
     "Interactions",
     "LightGCN",

@@ -601,6 +601,7 @@ class MF(Recommender):
         embedding_dim: int = 64,
         epochs: int = 100,
         batch_size: int = 16384,
+        fanouts: Literal["auto"] | int | Sequence[int] | None = "auto",
         learning_rate: float = 0.03,
         weight_decay: float = 1e-3,
         loss: str | type | Loss | None = None,
@@ -609,18 +610,20 @@ class MF(Recommender):
         validation_fraction: float | None = 0.1,
         validation_metric: str | None = None,
         max_grad_norm: float | None = None,
+        feature_mode: Literal["add", "replace"] = "add",
         device: str | torch.device = "auto",
         random_state: int | None = None,
         verbose: bool = False,
     ) -> None:
         super().__init__(
             encoder=LightGCN(num_layers=0), head=head, task=task, embedding_dim=embedding_dim,
-            num_layers=None, epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
+            num_layers=None, epochs=epochs, batch_size=batch_size, fanouts=fanouts,
+            learning_rate=learning_rate,
             weight_decay=weight_decay, loss=loss, num_negatives=num_negatives,
             early_stopping=early_stopping, validation_fraction=validation_fraction,
             validation_metric=validation_metric,
-            max_grad_norm=max_grad_norm, device=device, random_state=random_state,
-            verbose=verbose,
+            max_grad_norm=max_grad_norm, feature_mode=feature_mode, device=device,
+            random_state=random_state, verbose=verbose,
         )
 
     @classmethod

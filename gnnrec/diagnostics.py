@@ -35,7 +35,7 @@ def layer_outputs(model: GraphRecModel, graph: BipartiteGraph) -> list[Tensor]:
     """
     model.eval()
     # a snapshot of layer 0, not the live (trainable) embedding parameter
-    return list(model.encoder.layer_outputs(model.embedding.weight.detach().clone(), graph))
+    return list(model.encoder.layer_outputs(model.input_embeddings().detach().clone(), graph))
 
 
 def pairwise_cosine_distance(x: Tensor) -> float:

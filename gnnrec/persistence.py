@@ -18,6 +18,11 @@ Format history
     Adds ``checksum``, a SHA-256 over every other field. Optional field
     ``train_ratings`` (the training graph's edge ratings, written when it has
     them, read as ``None`` when absent; older readers ignore it).
+3
+    Adds ``features``: the user and item feature tables of a model fitted
+    with side information (their vocabularies as JSON, their encoded rows
+    in the model's id order as CSR tensors), empty otherwise. Older files
+    are read as models without features.
 """
 
 from __future__ import annotations
@@ -40,6 +45,7 @@ from torch import Tensor
 from gnnrec._components import Registry
 from gnnrec._files import atomic_write, check_format_version
 from gnnrec._version import __version__
+from gnnrec.data.features import FeatureTable
 from gnnrec.data.vocab import IdMap
 
 __all__ = [
@@ -60,7 +66,7 @@ __all__ = [
 #: The ``format`` field of every model file.
 FORMAT = "gnnrec-model"
 #: The newest format this version writes and reads (see *Format history*).
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 _REQUIRED = (
     "format",
     "format_version",
@@ -256,6 +262,8 @@ class ModelFile:
     train_ratings : numpy.ndarray of float64 or None
         The rating of each training interaction, when the training graph
         carried them.
+    user_features, item_features : FeatureTable or None
+        The feature tables, rows in the model's id order.
     """
 
     params: dict[str, Any]
@@ -266,6 +274,27 @@ class ModelFile:
     train_items: np.ndarray
     state_dict: dict[str, Tensor]
     train_ratings: np.ndarray | None = None
+    user_features: FeatureTable | None = None
+    item_features: FeatureTable | None = None
+
+
+def _table_payload(table: FeatureTable) -> dict[str, Any]:
+    m = table.matrix
+    return {"schema": table._schema_json(),
+            "indptr": torch.from_numpy(m.indptr.astype(np.int64)),
+            "indices": torch.from_numpy(m.indices.astype(np.int64)),
+            "data": torch.from_numpy(m.data.astype(np.float32)),
+            "n_features": int(m.shape[1])}
+
+
+def _table_from_payload(value: Mapping[str, Any], ids: np.ndarray) -> FeatureTable:
+    import scipy.sparse as sp
+
+    matrix = sp.csr_matrix(
+        (value["data"].numpy(), value["indices"].numpy(), value["indptr"].numpy()),
+        shape=(len(ids), int(value["n_features"])),
+    )
+    return FeatureTable._from_parts(value["schema"], ids, matrix)
 
 
 def save_model(path: str | os.PathLike[str], content: ModelFile) -> None:
@@ -282,6 +311,9 @@ def save_model(path: str | os.PathLike[str], content: ModelFile) -> None:
         "train_users": torch.from_numpy(np.array(content.train_users, dtype=np.int64)),
         "train_items": torch.from_numpy(np.array(content.train_items, dtype=np.int64)),
         "state_dict": {k: v.detach().cpu() for k, v in content.state_dict.items()},
+        "features": {name: _table_payload(table) for name, table in
+                     (("user", content.user_features), ("item", content.item_features))
+                     if table is not None},
     })
 
 
@@ -298,16 +330,23 @@ def load_model(path: str | os.PathLike[str]) -> ModelFile:
         params, fitted = json.loads(payload["params"]), json.loads(payload["fitted"])
         if not isinstance(params, dict) or not isinstance(fitted, dict):
             raise TypeError("params and fitted must be JSON objects")
+        users = IdMap(ids_from_payload(payload["user_ids"]))
+        items = IdMap(ids_from_payload(payload["item_ids"]))
+        features = payload.get("features", {})
         return ModelFile(
             params=params,
             fitted=fitted,
-            users=IdMap(ids_from_payload(payload["user_ids"])),
-            items=IdMap(ids_from_payload(payload["item_ids"])),
+            users=users,
+            items=items,
             train_users=payload["train_users"].numpy(),
             train_items=payload["train_items"].numpy(),
             state_dict=dict(payload["state_dict"]),
             train_ratings=(payload["train_ratings"].numpy() if "train_ratings" in payload
                            else None),
+            user_features=(_table_from_payload(features["user"], users.ids)
+                           if "user" in features else None),
+            item_features=(_table_from_payload(features["item"], items.ids)
+                           if "item" in features else None),
         )
-    except (KeyError, TypeError, AttributeError, json.JSONDecodeError) as err:
+    except (KeyError, TypeError, AttributeError, ValueError, json.JSONDecodeError) as err:
         raise ValueError(f"{os.fspath(path)!r} has malformed metadata: {err!r}") from None

@@ -217,7 +217,12 @@ class Scorer:
         return ids, scores
 
     @torch.no_grad()
-    def fold_in(self, histories: list[np.ndarray]) -> tuple[Tensor, sp.csr_matrix]:
+    def fold_in(
+        self,
+        histories: list[np.ndarray],
+        features: sp.csr_matrix | None = None,
+        add_item_mean: bool = False,
+    ) -> tuple[Tensor, sp.csr_matrix]:
         """Embeddings of new users from their item histories, and the histories as a matrix.
 
         Each history becomes a new user node attached to the graph (see
@@ -226,7 +231,12 @@ class Scorer:
         Parameters
         ----------
         histories : list of numpy.ndarray of int
-            Item indices of each new user (non-empty).
+            Item indices of each new user (non-empty unless the user has features).
+        features : scipy.sparse.csr_matrix, optional
+            Encoded user features of the new users, one row per history.
+        add_item_mean : bool, default False
+            With ``features``: start from their projection plus the mean of
+            the items' layer-0 inputs (see :meth:`GraphRecModel.fold_in`).
 
         Returns
         -------
@@ -241,6 +251,8 @@ class Scorer:
             torch.from_numpy(users).to(self.device),
             torch.from_numpy(items).to(self.device),
             len(histories),
+            features,
+            add_item_mean=add_item_mean,
         )
         seen = sp.csr_matrix(
             (np.ones(len(users), np.float32), (users, items)),

@@ -33,7 +33,8 @@ from gnnrec._validation import (
     check_int,
     check_ks,
 )
-from gnnrec.data.interactions import Interactions
+from gnnrec.data.features import FeatureTable
+from gnnrec.data.interactions import Interactions, _as_id_array
 from gnnrec.data.splits import _user_ratio_mask
 from gnnrec.data.vocab import IdMap, Unknown, check_unknown
 from gnnrec.encoders.base import ENCODERS
@@ -143,6 +144,12 @@ class Recommender(EstimatorParams):
         as ``"ndcg@20"`` (default) for ranking.
     max_grad_norm : float, optional
         Clip the total gradient norm of each step.
+    feature_mode : {"add", "replace"}, default "add"
+        With ``user_features`` / ``item_features`` passed to :meth:`fit`: the
+        layer-0 input of a node is its id embedding plus the learned
+        projection of its features (``"add"``), or the projection alone
+        (``"replace"``; no id embeddings are learned). See
+        :class:`~gnnrec.model.GraphRecModel`.
     device : str or torch.device, default "auto"
         ``"auto"`` uses CUDA when available.
     random_state : int, optional
@@ -167,6 +174,9 @@ class Recommender(EstimatorParams):
         Per epoch: loss, seconds, gradient norm, prediction range, validation metric.
     best_epoch_ : int
         Epoch whose weights were kept (1-based).
+    user_features_, item_features_ : FeatureTable or None
+        The feature tables given to :meth:`fit`, restricted to the model's
+        ids (items added by :meth:`add_items` included).
 
     Examples
     --------
@@ -198,6 +208,8 @@ class Recommender(EstimatorParams):
     _seen: sp.csr_matrix
     _scorer: Scorer
     _fit_params: dict[str, Any]
+    user_features_: FeatureTable | None
+    item_features_: FeatureTable | None
 
     def __init__(
         self,
@@ -218,6 +230,7 @@ class Recommender(EstimatorParams):
         validation_fraction: float | None = 0.1,
         validation_metric: str | None = None,
         max_grad_norm: float | None = None,
+        feature_mode: Literal["add", "replace"] = "add",
         device: str | torch.device = "auto",
         random_state: int | None = None,
         verbose: bool = False,
@@ -238,6 +251,7 @@ class Recommender(EstimatorParams):
         self.validation_fraction = validation_fraction
         self.validation_metric = validation_metric
         self.max_grad_norm = max_grad_norm
+        self.feature_mode = feature_mode
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
@@ -282,6 +296,7 @@ class Recommender(EstimatorParams):
         loss = resolve_loss("bpr" if self.loss is None else self.loss)
         loss = type(loss)(**loss.get_params())  # a fresh copy: fit never changes the parameter
         num_negatives = loss.default_negatives if self.num_negatives is None else self.num_negatives
+        check_choice(self.feature_mode, "feature_mode", ("add", "replace"), caller=c)
         metric = check_validation_metric(self.validation_metric, task, caller=c)
         seed = self.random_state
         if seed is None:
@@ -301,6 +316,8 @@ class Recommender(EstimatorParams):
         *,
         validation: Interactions | None = None,
         callbacks: Sequence[Callback] = (),
+        user_features: FeatureTable | None = None,
+        item_features: FeatureTable | None = None,
     ) -> Recommender:
         """Fit the model from scratch on ``train``.
 
@@ -320,6 +337,15 @@ class Recommender(EstimatorParams):
         callbacks : sequence of gnnrec.training.Callback, optional
             Called after every epoch with its record (see
             :func:`gnnrec.training.fit_epochs`); one may stop the fit.
+        user_features, item_features : FeatureTable, optional
+            Side information (see :class:`~gnnrec.FeatureTable`): every user
+            (item) of ``train``'s id space needs a row; rows of other ids are
+            ignored. The features enter the layer-0 input of every encoder
+            (see ``feature_mode``), serve users and items unseen in training
+            (:meth:`recommend_from_items`, :meth:`add_items`) and are saved
+            with the model. Nodes without any training interaction get a
+            zero id embedding after training, so they are represented by
+            their features alone, as cold nodes are.
 
         Returns
         -------
@@ -329,10 +355,13 @@ class Recommender(EstimatorParams):
         Raises
         ------
         TypeError
-            If ``train`` or ``validation`` is not :class:`~gnnrec.Interactions`.
+            If ``train`` or ``validation`` is not :class:`~gnnrec.Interactions`,
+            or a feature table is not a :class:`~gnnrec.FeatureTable`.
         ValueError
-            For invalid parameters, ``task="rating"`` without ratings, or a
-            validation set with ids unknown to ``train``.
+            For invalid parameters, ``task="rating"`` without ratings, a
+            validation set with ids unknown to ``train``, a feature table
+            without a row for an id of ``train`` (naming the table and the
+            ids), or ``feature_mode="replace"`` without features.
         FloatingPointError
             If training diverged.
         """
@@ -351,6 +380,12 @@ class Recommender(EstimatorParams):
             p["device"] = group.device
             p["seed"] = group.broadcast_int(p["seed"])
         users, items = IdMap(train.user_ids), IdMap(train.item_ids)
+        c = "Recommender.fit"
+        tables = (_aligned_table(user_features, "user_features", users, c),
+                  _aligned_table(item_features, "item_features", items, c))
+        if self.feature_mode == "replace" and tables == (None, None):
+            raise ValueError(f"{c}: feature_mode='replace' needs user_features or item_features")
+        features, n_user_features = _node_features(*tables, len(users), len(items))
         val = None
         fitting = train  # the rows the steps train on
         if validation is not None:
@@ -371,6 +406,8 @@ class Recommender(EstimatorParams):
                 target_mean=None if fitting.ratings is None or ratings is None
                 else float(fitting.ratings.mean()),
                 rating_range=rating_range, rating_levels=_rating_levels(train),
+                features=features, num_user_features=n_user_features,
+                feature_mode=self.feature_mode,
             ).to(p["device"])
             fanouts = _resolve_fanouts(self.fanouts, model, graph, self.batch_size,
                                        p["task"], p["num_negatives"])
@@ -400,7 +437,9 @@ class Recommender(EstimatorParams):
         if fitting is not train:  # predict over the graph of all the training rows
             graph = BipartiteGraph(train.users, train.items, train.n_users, train.n_items,
                                    ratings=train.ratings, device=p["device"])
-        state = _fitted_state(train.users, train.items, users, items, model, graph)
+        if features is not None:
+            _zero_untrained_ids(model, train)
+        state = _fitted_state(train.users, train.items, users, items, model, graph, *tables)
         _check_finite(state["_scorer"], train)
         # every step succeeded: commit the fitted state, and the parameters it was fitted with
         vars(self).update(state, _fit_params=self._params_snapshot())
@@ -468,6 +507,9 @@ class Recommender(EstimatorParams):
         unknown : {"raise", "ignore"}, default "raise"
             Unknown user ids: a :class:`KeyError`, or an empty list (all
             padding). Unknown ids in ``items``: an error, or left out.
+            A user unseen in training has no embedding here; serve it with
+            :meth:`recommend_from_items` from its items and, for a model
+            fitted with user features, its ``user_features``.
         index : gnnrec.serving.AnnIndex, optional
             Rank approximately through this index, built from this model
             (:meth:`gnnrec.serving.AnnIndex.build`); ``exclude_seen`` still
@@ -489,7 +531,13 @@ class Recommender(EstimatorParams):
         exclude_seen = check_bool(exclude_seen, "exclude_seen", caller=c)
         unknown = check_unknown(unknown, caller=c)  # type: ignore[assignment]
         single = np.ndim(users) == 0
-        u = self._users.index(users, unknown=unknown, kind="user")
+        try:
+            u = self._users.index(users, unknown=unknown, kind="user")
+        except KeyError as err:  # point to the entry point for users unseen in training
+            how = ("the items they interacted with and/or their user_features"
+                   if self.user_features_ is not None else "the items they interacted with")
+            raise KeyError(f"{c}: {err.args[0]}; users unseen in training are served by "
+                           f"recommend_from_items from {how}") from None
         exclude = self._seen[np.maximum(u, 0)] if exclude_seen else None
         candidates = self._candidates(items, unknown)
         if index is not None:  # approximate: gnnrec.serving
@@ -547,24 +595,45 @@ class Recommender(EstimatorParams):
         exclude_seen: bool = True,
         items: Any = None,
         unknown: Unknown = "raise",
+        user_features: Any = None,
+        add_item_mean: bool = False,
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Recommend for users not in the training data, from items they interacted with.
+        """Recommend for users not in the training data, from items they interacted with
+        and, for a model fitted with user features, from their features (cold start).
 
         No refitting: each history becomes a new user node attached to the
-        trained graph, whose layer-0 embedding is the mean of its items'
+        trained graph, whose layer-0 embedding is the projection of its
+        features (with ``user_features``) or else the mean of its items'
         layer-0 embeddings, and one pass of the trained encoder gives its
-        final embedding (fold-in). Per-user parameters (biases) are zero.
+        final embedding (fold-in, see
+        :meth:`gnnrec.model.GraphRecModel.fold_in`). Per-user parameters
+        (biases) are zero.
 
         Parameters
         ----------
         histories : sequence of item ids, or sequence of such sequences
             One flat list of item ids is one user (1-D outputs); a list of
-            lists is one user per list (2-D outputs).
+            lists is one user per list (2-D outputs). With ``user_features``
+            a history may be empty (``[]``, or ``[[], [], ...]``): the user
+            is served from its features alone.
         k, exclude_seen, items
             As in :meth:`recommend`; ``exclude_seen`` excludes the history.
         unknown : {"raise", "ignore"}, default "raise"
             Item ids the model does not know: a :class:`KeyError`, or left
-            out of the history (a history left empty is an error).
+            out of the history (a history left empty is an error, unless
+            the user has features).
+        user_features : mapping of str to array-like, or pandas.DataFrame, optional
+            Raw feature values of the new users, one row per history, one
+            entry per column of the user feature table given to :meth:`fit`
+            (encoded with its vocabularies, see
+            :meth:`~gnnrec.FeatureTable.encode`).
+        add_item_mean : bool, default False
+            With ``user_features``: a new user starts from the projection of
+            its features plus the mean of its items' layer-0 embeddings,
+            instead of the projection alone (its items reach it through the
+            graph either way). The default was chosen on validation users
+            (training users held out) of the cold-start benchmark, see
+            :doc:`/user_guide/features`. No effect without ``user_features``.
 
         Returns
         -------
@@ -588,19 +657,112 @@ class Recommender(EstimatorParams):
         k = check_int(k, "k", caller=c, minimum=1)
         exclude_seen = check_bool(exclude_seen, "exclude_seen", caller=c)
         unknown = check_unknown(unknown, caller=c)  # type: ignore[assignment]
+        add_item_mean = check_bool(add_item_mean, "add_item_mean", caller=c)
         single = len(histories) == 0 or np.ndim(histories[0]) == 0
         lists = [histories] if single else list(histories)
-        if not lists or any(len(h) == 0 for h in lists):
-            raise ValueError(f"{c}: every history needs at least one item id")
-        idx = [self._items.index(h, unknown=unknown, kind="item") for h in lists]
+        encoded = None
+        if user_features is not None:
+            if self.user_features_ is None:
+                raise ValueError(f"{c}: user_features given, but the model was fitted without "
+                                 "user features")
+            encoded = self.user_features_.encode(user_features, caller=c)
+            if encoded.shape[0] != len(lists):
+                raise ValueError(f"{c}: user_features has {encoded.shape[0]} rows for "
+                                 f"{len(lists)} histories; give one row per history")
+        if not lists or (encoded is None and any(len(h) == 0 for h in lists)):
+            raise ValueError(f"{c}: every history needs at least one item id (or the user "
+                             "its user_features)")
+        idx = [self._items.index(h, unknown=unknown, kind="item") if len(h)
+               else np.zeros(0, np.int64) for h in lists]
         idx = [h[h >= 0] for h in idx]
-        if any(len(h) == 0 for h in idx):
+        if encoded is None and any(len(h) == 0 for h in idx):
             raise ValueError(f"{c}: a history has no item known to the model")
-        emb, seen = self._scorer.fold_in(idx)
+        emb, seen = self._scorer.fold_in(idx, features=encoded, add_item_mean=add_item_mean)
         ids, scores = self._scorer.top_k(None, k, user_emb=emb, exclude=seen if exclude_seen else None,
                                          candidates=self._candidates(items, unknown))
         item_ids = self._items.ids_of(ids)
         return (item_ids[0], scores[0]) if single else (item_ids, scores)
+
+    def add_items(self, item_ids: Any, features: Any) -> Recommender:
+        """Add items unseen in training, ranked through their features, without refitting.
+
+        The new items join the candidate set of :meth:`recommend`,
+        :meth:`recommend_from_items` and :meth:`predict`: each is a new item
+        node without edges whose layer-0 input is the projection of its
+        features (its id embedding and per-item biases are zero), so its
+        final embedding comes from the trained encoder as for any other node.
+        All or nothing: on an error the estimator is unchanged.
+
+        Parameters
+        ----------
+        item_ids : array-like
+            New external item ids, unique, none known to the model, of the
+            model's id type.
+        features : mapping of str to array-like, or pandas.DataFrame
+            Raw feature values, one row per id, one entry per column of the
+            item feature table given to :meth:`fit` (see
+            :meth:`~gnnrec.FeatureTable.encode`).
+
+        Returns
+        -------
+        Recommender
+            ``self``.
+
+        Raises
+        ------
+        NotFittedError
+        ValueError
+            If the model has no item features, an id is known or repeated,
+            or the features are invalid (naming the table, column and id).
+        """
+        self._check_fitted()
+        c = "Recommender.add_items"
+        table = self.item_features_
+        if table is None:
+            raise ValueError(f"{c}: the model was fitted without item_features; new items "
+                             "need features to be ranked")
+        new_ids = _as_id_array(item_ids, "item_ids")
+        if len(new_ids) == 0:
+            raise ValueError(f"{c}: item_ids is empty")
+        if (new_ids.dtype.kind in "iu") != self._items.is_integer:
+            raise ValueError(f"{c}: the model's item ids are "
+                             f"{'integers' if self._items.is_integer else 'strings'}; "
+                             "item_ids must be too")
+        uniq, counts = np.unique(new_ids, return_counts=True)
+        if (counts > 1).any():
+            raise ValueError(f"{c}: item id {uniq[counts > 1][0].item()!r} is given more than once")
+        known = new_ids[self._items.index(new_ids, unknown="ignore") >= 0]
+        if len(known):
+            shown = ", ".join(repr(v.item()) for v in known[:10])
+            raise ValueError(f"{c}: item id(s) {shown} are already known to the model")
+        encoded = table.encode(features, ids=new_ids, caller=c)
+        n_old = self.n_items_
+        all_ids = np.concatenate([self._items.ids, new_ids])
+        order = np.argsort(all_ids, kind="stable")
+        position = np.empty(len(all_ids), dtype=np.int64)
+        position[order] = np.arange(len(all_ids))
+        items = IdMap(all_ids[order])
+        item_table = table._with_rows(items, sp.vstack([table.matrix, encoded]).tocsr()[order])
+        features, n_user_features = _node_features(self.user_features_, item_table,
+                                                   self.n_users_, len(items))
+        p = self._fit_params
+        device = self.model_.embedding.weight.device
+        model = build_model(
+            p["encoder"], p["head"], task=self.task_, embedding_dim=p["embedding_dim"],
+            num_layers=p["num_layers"], num_users=self.n_users_, num_items=len(items),
+            rating_range=self.rating_range_, features=features,
+            num_user_features=n_user_features, feature_mode=p["feature_mode"],
+        )
+        model.load_state_dict(_grown_state(self.model_.state_dict(), model.state_dict(),
+                                           self.n_users_, position[:n_old], c))
+        model.to(device)
+        train_items = position[:n_old][self._train.items]
+        graph = BipartiteGraph(self._train.users, train_items, self.n_users_, len(items),
+                               device=device)
+        state = _fitted_state(self._train.users, train_items, self._users, items, model, graph,
+                              self.user_features_, item_table)
+        vars(self).update(state)
+        return self
 
     def _candidates(self, items: Any, unknown: Unknown) -> np.ndarray | None:
         if items is None:
@@ -713,7 +875,8 @@ class Recommender(EstimatorParams):
 
         The file holds the parameters as JSON, the weights and the id maps as
         tensors, the training interactions (needed to rebuild the graph and
-        exclude seen items) and a checksum. An encoder or head of an
+        exclude seen items), the feature tables (vocabularies and encoded
+        rows, to serve cold users and items after loading) and a checksum. An encoder or head of an
         unregistered custom class is stored by its weights only (with a
         :class:`UserWarning`): :meth:`load` then needs an equal instance
         passed as ``encoder=`` / ``head=``.
@@ -738,6 +901,7 @@ class Recommender(EstimatorParams):
         persistence.save_model(path, persistence.ModelFile(
             params, fitted, self._users, self._items, self._train.users, self._train.items,
             self.model_.state_dict(), train_ratings=self.graph_.ratings,
+            user_features=self.user_features_, item_features=self.item_features_,
         ))
 
     @classmethod
@@ -789,17 +953,25 @@ class Recommender(EstimatorParams):
         users, items = content.users, content.items
         graph = BipartiteGraph(content.train_users, content.train_items, len(users), len(items),
                                ratings=content.train_ratings, device=dev)
-        model = build_model(
-            self.encoder, self.head, task=self.task_, embedding_dim=self.embedding_dim,
-            num_layers=self.num_layers, num_users=len(users), num_items=len(items),
-            rating_range=self.rating_range_, rating_levels=graph.rating_levels or None,
-        )
+        features, n_user_features = _node_features(content.user_features, content.item_features,
+                                                   len(users), len(items))
+        try:
+            model = build_model(
+                self.encoder, self.head, task=self.task_, embedding_dim=self.embedding_dim,
+                num_layers=self.num_layers, num_users=len(users), num_items=len(items),
+                rating_range=self.rating_range_, rating_levels=graph.rating_levels or None,
+                features=features, num_user_features=n_user_features,
+                feature_mode=self.feature_mode,
+            )
+        except ValueError as err:
+            raise ValueError(f"{name!r} does not describe a valid model: {err}") from None
         try:
             model.load_state_dict(content.state_dict)
         except RuntimeError as err:
             raise ValueError(f"the weights in {name!r} do not fit the model: {err}") from None
         vars(self).update(_fitted_state(content.train_users, content.train_items, users, items,
-                                        model.to(dev), graph),
+                                        model.to(dev), graph, content.user_features,
+                                        content.item_features),
                           _fit_params=self._params_snapshot())
         return self
 
@@ -812,10 +984,13 @@ def _fitted_state(
     items: IdMap,
     model: GraphRecModel,
     graph: BipartiteGraph,
+    user_features: FeatureTable | None = None,
+    item_features: FeatureTable | None = None,
 ) -> dict[str, Any]:
     """The attributes of a fitted estimator that follow from its model and data."""
     train = Interactions(train_users, train_items, user_ids=users.ids, item_ids=items.ids)
     return {
+        "user_features_": user_features, "item_features_": item_features,
         "user_ids_": users.ids, "item_ids_": items.ids,
         "n_users_": len(users), "n_items_": len(items),
         "model_": model, "graph_": graph,
@@ -926,3 +1101,59 @@ def _carve_validation(train: Interactions, fraction: float, seed: int) -> tuple[
             f"Recommender.fit: validation_fraction={fraction} holds out no row: no user has "
             "2 or more training interactions; pass validation= or set validation_fraction=None")
     return train.subset(~mask), train.subset(mask)
+
+
+def _aligned_table(table: Any, name: str, ids: IdMap, caller: str) -> FeatureTable | None:
+    """``table`` restricted to (and ordered as) ``ids``; every id needs a row."""
+    if table is None:
+        return None
+    check_instance(table, name, FeatureTable, caller=caller)
+    return table._restricted(ids, caller=f"{caller}: {name}")
+
+
+def _node_features(
+    users: FeatureTable | None, items: FeatureTable | None, n_users: int, n_items: int
+) -> tuple[sp.csr_matrix | None, int]:
+    """The model's feature matrix (users then items, block-diagonal) and the user columns."""
+    if users is None and items is None:
+        return None, 0
+    u = users.matrix if users is not None else sp.csr_matrix((n_users, 0), dtype=np.float32)
+    i = items.matrix if items is not None else sp.csr_matrix((n_items, 0), dtype=np.float32)
+    return sp.block_diag([u, i], format="csr", dtype=np.float32), int(u.shape[1])
+
+
+@torch.no_grad()
+def _zero_untrained_ids(model: GraphRecModel, train: Interactions) -> None:
+    """Zero the id embeddings of nodes without a training interaction (features only)."""
+    deg = np.concatenate([np.bincount(train.users, minlength=train.n_users),
+                          np.bincount(train.items, minlength=train.n_items)])
+    idle = torch.from_numpy(np.flatnonzero(deg == 0)).to(model.embedding.weight.device)
+    model.embedding.weight.index_fill_(0, idle, 0.0)
+
+
+def _grown_state(old: dict[str, torch.Tensor], new: dict[str, torch.Tensor], n_users: int,
+                 old_items: np.ndarray, caller: str) -> dict[str, torch.Tensor]:
+    """The weights of a model with more items: old rows moved to ``old_items``, new rows zero.
+
+    A tensor sized by the nodes (users then items) or by the items is grown
+    (id embeddings, per-item biases); every other tensor must keep its shape.
+    """
+    n_old = len(old_items)
+    out = {}
+    for key, fresh in new.items():
+        w = old[key]
+        if w.shape == fresh.shape:
+            out[key] = w
+            continue
+        grown = torch.zeros_like(fresh, device=w.device)
+        pos = torch.from_numpy(old_items).to(w.device)
+        if w.shape[0] == n_users + n_old and w.shape[1:] == fresh.shape[1:]:
+            grown[:n_users] = w[:n_users]
+            grown[n_users + pos] = w[n_users:]
+        elif w.shape[0] == n_old and w.shape[1:] == fresh.shape[1:]:
+            grown[pos] = w
+        else:
+            raise ValueError(f"{caller}: cannot grow the model's parameter {key!r} of shape "
+                             f"{tuple(w.shape)} to {tuple(fresh.shape)}")
+        out[key] = grown
+    return out

@@ -14,6 +14,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from benchmarks.reproduce import PARTS
@@ -391,3 +392,37 @@ def test_quality_merge_keeps_the_systems_order_and_the_later_row() -> None:
     assert merged["command"] == "a`; `b"
     assert "Popularity" in merged["not_run"] and "EASE" not in merged["not_run"]
     assert list(SYSTEMS)[:3] == ["Popularity", "ItemKNN", "EASE"]
+
+
+# ---------------------------------------------------------------------- cold start
+def test_cold_start_metrics_and_top() -> None:
+    from benchmarks.cold_start import _metrics, _top
+
+    ids = np.array([10, 20, 30])
+    top = _top(np.array([[0.1, 0.9, 0.5], [3.0, 2.0, 1.0]]), ids, k=2)
+    assert top.tolist() == [[20, 30], [10, 20]]
+    m = _metrics(top, [{30}, {30}])
+    assert m["recall@20"] == pytest.approx(0.5)  # user 0 finds its item, user 1 does not
+    assert m["ndcg@20"] == pytest.approx(0.5 * (1 / np.log2(3)))
+
+
+def test_cold_start_page_renders_from_its_json() -> None:
+    from benchmarks.cold_start import bars, render
+
+    result = json.loads((ROOT / "benchmarks" / "results" / "cold-start-ml-1m.json").read_text())
+    assert [b["pass"] for b in bars(result)] == [b["pass"] for b in result["bars"]]
+    assert render(result) == (ROOT / "benchmarks" / "results" / "cold-start-ml-1m.md").read_text()
+
+
+@pytest.mark.realdata
+@pytest.mark.slow
+def test_cold_start_benchmark_runs_end_to_end(tmp_path: Path) -> None:
+    if _ml100k_dir() is None:
+        pytest.skip("GNNREC_DATA_DIR is unset or has no ml-100k/u.data")
+    cmd = [sys.executable, "-m", "benchmarks.cold_start", "--dataset", "ml-100k", "--seeds", "0",
+           "--epochs", "1", "--out", str(tmp_path)]
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=900, check=False)
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    result = json.loads((tmp_path / "cold-start-ml-100k.json").read_text())
+    assert set(result["seeds"][0]["cold"]["cold_items"]["results"]) >= {"features model", "random"}
+    assert (tmp_path / "cold-start-ml-100k.md").read_text().startswith("# Cold start")

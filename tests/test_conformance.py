@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import torch
 
-from gnnrec import Interactions, Recommender
+from gnnrec import FeatureTable, Interactions, Recommender
 from gnnrec.encoders import list_encoders, resolve_encoder
 from gnnrec.heads import list_heads
 from gnnrec.losses import list_losses
@@ -184,3 +184,94 @@ def test_every_loss_trains_every_encoder(encoder: str, loss: str, small_rated: I
     again = Recommender(**params).fit(data)
     users = data.user_ids[:4]
     np.testing.assert_array_equal(model.recommend(users, k=3)[0], again.recommend(users, k=3)[0])
+
+
+# ---------------------------------------------------------------------- with node features
+_FEATURED: dict[tuple[str, str, str], Recommender] = {}
+
+
+def planted_features(data: Interactions) -> tuple[FeatureTable, FeatureTable]:
+    """User and item tables of the tiny data set: a cluster-like category and a number."""
+    users, items = data.user_ids, data.item_ids
+    user_table = FeatureTable.from_arrays(users, categorical={"group": users % 4},
+                                          numeric={"age": 20 + users % 7}, name="user features")
+    item_table = FeatureTable.from_arrays(
+        items, numeric={"year": 1990 + items % 5},
+        multi_label={"tags": [["a", "b"][: 1 + int(i) % 2] for i in items]}, name="item features")
+    return user_table, item_table
+
+
+@pytest.fixture(params=[(*c, m) for c in COMBOS for m in ("add", "replace")],
+                ids=[f"{e}-{h}-{m}" for e, h in COMBOS for m in ("add", "replace")])
+def featured(request: pytest.FixtureRequest, small_rated: Interactions,
+             fast: dict) -> tuple[Recommender, Interactions, FeatureTable, FeatureTable]:
+    encoder, head, mode = request.param
+    data = train_data(head, small_rated)
+    users, items = planted_features(data)
+    if request.param not in _FEATURED:
+        _FEATURED[request.param] = make_model(encoder, head, fast, feature_mode=mode).fit(
+            data, user_features=users, item_features=items)
+    return _FEATURED[request.param], data, users, items
+
+
+def test_features_enter_layer_zero(featured: tuple) -> None:
+    model, data, _, _ = featured
+    m = model.model_
+    x = m.input_embeddings()
+    nodes = torch.tensor([3, 0, data.n_users + 2, 3])
+    torch.testing.assert_close(m.input_embeddings(nodes), x[nodes])
+    assert not torch.allclose(x, m.embedding.weight)  # the features are part of the input
+    if model.feature_mode == "replace":
+        assert not m.embedding.weight.requires_grad and not m.embedding.weight.any()
+
+
+def test_features_save_load_round_trip(featured: tuple, tmp_path: Path) -> None:
+    model, data, _, _ = featured
+    path = tmp_path / "model.gnnrec"
+    model.save(path)
+    loaded = Recommender.load(path, device="cpu")
+    assert loaded.feature_mode == model.feature_mode
+    assert loaded.item_features_ is not None
+    assert loaded.item_features_.feature_names == model.item_features_.feature_names
+    users, items = data.user_ids, np.resize(data.item_ids, data.n_users)
+    np.testing.assert_array_equal(loaded.predict(users, items), model.predict(users, items))
+    raw = {"group": [1, 2], "age": [22, 25]}
+    for a, b in zip(loaded.recommend_from_items([[], [data.item_ids[0]]], k=4, user_features=raw),
+                    model.recommend_from_items([[], [data.item_ids[0]]], k=4, user_features=raw),
+                    strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_cold_user_from_features(featured: tuple) -> None:
+    model, data, _, _ = featured
+    ids, scores = model.recommend_from_items([], k=5, user_features={"group": [1], "age": [21]})
+    assert ids.shape == (5,) and np.isfinite(scores).all() and np.isin(ids, data.item_ids).all()
+    _, other = model.recommend_from_items([[], []], k=data.n_items, exclude_seen=False,
+                                          user_features={"group": [1, 3], "age": [21, 26]})
+    assert not np.allclose(other[0], other[1])  # the features change the ranking's scores
+    with pytest.raises(ValueError, match=r"every history needs at least one item"):
+        model.recommend_from_items([[]], k=5)
+    with pytest.raises(ValueError, match=r"2 rows for 1 histories"):
+        model.recommend_from_items([[]], k=5, user_features={"group": [1, 2], "age": [1, 2]})
+
+
+def test_add_items_joins_the_candidates(featured: tuple, tmp_path: Path) -> None:
+    model, data, _, _ = featured
+    model.save(tmp_path / "model.gnnrec")
+    grown = Recommender.load(tmp_path / "model.gnnrec", device="cpu")
+    users = data.user_ids
+    before = model.predict(users, np.resize(data.item_ids, len(users)))
+    new = [int(data.item_ids.max()) + 1, int(data.item_ids.max()) + 7]
+    assert grown.add_items(new, {"year": [1991, 1993], "tags": ["a", "a|b"]}) is grown
+    assert grown.n_items_ == data.n_items + 2 and set(new) <= set(grown.item_ids_.tolist())
+    # isolated new nodes change no other node's embedding
+    np.testing.assert_allclose(grown.predict(users, np.resize(data.item_ids, len(users))), before,
+                               rtol=1e-5, atol=1e-6)
+    ids, scores = grown.recommend(users[:3], k=2, items=new)
+    assert np.isin(ids, new).all() and np.isfinite(scores).all()
+    with pytest.raises(ValueError, match=r"already known"):
+        grown.add_items(new[:1], {"year": [1991], "tags": ["a"]})
+    n_before = grown.n_items_
+    with pytest.raises(ValueError, match=r"table 'item features', column 'year', id 999"):
+        grown.add_items([999, 998], {"year": [np.nan, 1], "tags": ["a", "b"]})
+    assert grown.n_items_ == n_before  # all or nothing

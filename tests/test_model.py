@@ -6,11 +6,12 @@ from typing import Any
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 import torch
 
 from gnnrec import GAT, BoundedSigmoidHead, DotHead, Interactions, LightGCN, LinearHead, MLPHead
 from gnnrec.graph import BipartiteGraph
-from gnnrec.model import GraphRecModel, build_model
+from gnnrec.model import FeatureProjection, GraphRecModel, build_model
 
 HEADS = ["dot", "linear", "mlp", "bounded_sigmoid"]
 
@@ -178,3 +179,74 @@ def test_build_model_named_and_given_components() -> None:
     a = build_model("lightgcn", None, task="ranking", num_layers=1, **common)
     b = build_model("lightgcn", None, task="ranking", num_layers=1, **common)
     assert a.encoder is not b.encoder  # fresh modules each time
+
+
+# --------------------------------------------------------------------------- node features
+def _features(n: int, width: int = 5, seed: int = 0) -> sp.csr_matrix:
+    rng = np.random.default_rng(seed)
+    dense = (rng.random((n, width)) < 0.4) * rng.normal(size=(n, width))
+    dense[1] = 0.0  # a node without features
+    return sp.csr_matrix(dense.astype(np.float32))
+
+
+def test_feature_projection_is_the_sparse_product() -> None:
+    a = _features(7)
+    proj = FeatureProjection(a, 3)
+    expected = torch.from_numpy(a.toarray()) @ proj.weight
+    torch.testing.assert_close(proj(), expected)
+    rows = torch.tensor([4, 1, 1, 0])
+    torch.testing.assert_close(proj(rows), expected[rows])
+    assert proj(torch.tensor([1])).abs().sum() == 0  # no features: zero
+    assert proj(torch.zeros(0, dtype=torch.long)).shape == (0, 3)
+    proj(rows).sum().backward()  # gradients reach the weight
+    assert proj.weight.grad is not None and proj.weight.grad.abs().sum() > 0
+
+
+@pytest.mark.parametrize("mode", ["add", "replace"])
+def test_input_embeddings_with_features(small_rated: Interactions, mode: str) -> None:
+    n = small_rated.n_users + small_rated.n_items
+    a = _features(n)
+    model = build_model("lightgcn", "dot", task="ranking", embedding_dim=8, num_layers=2,
+                        num_users=small_rated.n_users, num_items=small_rated.n_items,
+                        features=a, num_user_features=2, feature_mode=mode)
+    assert model.features is not None
+    proj = torch.from_numpy(a.toarray()) @ model.features.weight
+    expected = proj if mode == "replace" else model.embedding.weight + proj
+    torch.testing.assert_close(model.input_embeddings(), expected)
+    nodes = torch.tensor([0, n - 1, 5])
+    torch.testing.assert_close(model.input_embeddings(nodes), expected[nodes])
+
+
+def test_feature_model_checks_its_arguments(small_rated: Interactions) -> None:
+    u, i = small_rated.n_users, small_rated.n_items
+    kw: dict[str, Any] = {"task": "ranking", "embedding_dim": 4, "num_layers": 1,
+                          "num_users": u, "num_items": i}
+    with pytest.raises(ValueError, match=r"features must have \d+ rows"):
+        build_model("lightgcn", "dot", features=_features(u), **kw)
+    with pytest.raises(ValueError, match=r"feature_mode='replace' needs features"):
+        build_model("lightgcn", "dot", feature_mode="replace", **kw)
+
+
+def test_fold_in_starts_from_the_projected_user_features(small_rated: Interactions) -> None:
+    u, i = small_rated.n_users, small_rated.n_items
+    a = sp.block_diag([_features(u, 3), _features(i, 4, seed=1)], format="csr")
+    model = build_model("lightgcn", "dot", task="ranking", embedding_dim=8, num_layers=0,
+                        num_users=u, num_items=i, features=a, num_user_features=3)
+    graph = BipartiteGraph(small_rated.users, small_rated.items, u, i)
+    new = sp.csr_matrix(np.array([[1.0, 0.0, 2.0], [0.0, 0.0, 0.0]], dtype=np.float32))
+    users, items = torch.tensor([1]), torch.tensor([3])  # user 0: no items; user 1: item 3
+    z = model.fold_in(graph, users, items, 2, features=new)
+    w = model.features.weight  # type: ignore[union-attr]
+    # with features, layer 0 is their projection alone (no layers: nothing else)
+    torch.testing.assert_close(z[0], w[0] + 2 * w[2])
+    assert not z[1].any()
+    # add_item_mean: the projection plus the mean layer-0 input of the items
+    z = model.fold_in(graph, users, items, 2, features=new, add_item_mean=True)
+    torch.testing.assert_close(z[0], w[0] + 2 * w[2])
+    torch.testing.assert_close(z[1], model.input_embeddings()[u + 3])
+    # without features, the mean layer-0 input of the items
+    z = model.fold_in(graph, users, items, 2)
+    torch.testing.assert_close(z[1], model.input_embeddings()[u + 3])
+    assert not z[0].any()
+    with pytest.raises(ValueError, match=r"features must have 3 columns"):
+        model.fold_in(graph, users, items, 2, features=sp.csr_matrix((2, 5), dtype=np.float32))

@@ -67,7 +67,7 @@ def test_write_read_round_trip(tmp_path: Path) -> None:
     persistence.write(path, payload())
     assert listing(tmp_path) == ["p.gnnrec"]
     back = persistence.read(path)
-    assert back["format"] == FORMAT and back["format_version"] == FORMAT_VERSION == 2
+    assert back["format"] == FORMAT and back["format_version"] == FORMAT_VERSION == 3
     assert re.fullmatch(r"[0-9a-f]{64}", back["checksum"])
     for key, value in payload().items():
         if key == "state_dict":
@@ -155,7 +155,7 @@ def test_a_newer_format_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "future.gnnrec"
     torch.save({"format": FORMAT, "format_version": FORMAT_VERSION + 1,
                 "gnnrec_version": "99.0"}, path)
-    with pytest.raises(ValueError, match=r"newer gnnrec \(99.0, format 3\); upgrade"):
+    with pytest.raises(ValueError, match=rf"newer gnnrec \(99.0, format {FORMAT_VERSION + 1}\); upgrade"):
         persistence.read(path)
     with pytest.raises(ValueError, match="newer gnnrec"):
         Recommender.load(path)
@@ -360,3 +360,27 @@ def test_interactions_round_trip_through_a_saved_model(tmp_path: Path) -> None:
     np.testing.assert_array_equal(content.train_users, data.users)
     np.testing.assert_array_equal(content.train_items, data.items)
     assert content.params["epochs"] == 2 and content.fitted["task"] == "ranking"
+
+
+def test_feature_tables_round_trip_and_are_checksummed(tmp_path: Path) -> None:
+    from gnnrec import FeatureTable
+
+    table = FeatureTable.from_arrays([3, 1, 2], numeric={"x": [1.0, 2.0, 4.0]},
+                                     multi_label={"tags": ["a", "a|b", ""]}, name="item features")
+    ids = IdMap(np.array([1, 2, 3]))
+    content = ModelFile({}, {}, IdMap(np.array([7])), ids, np.zeros(1, np.int64),
+                        np.zeros(1, np.int64), {"w": torch.ones(2)}, None, table)
+    path = tmp_path / "m.gnnrec"
+    persistence.save_model(path, content)
+    back = persistence.load_model(path)
+    assert back.user_features is None and back.item_features is not None
+    assert back.item_features.feature_names == table.feature_names
+    assert back.item_features.name == "item features"
+    np.testing.assert_array_equal(back.item_features.matrix.toarray(), table.matrix.toarray())
+    np.testing.assert_array_equal(back.item_features.encode({"x": [2.0], "tags": ["b"]}).toarray(),
+                                  table.encode({"x": [2.0], "tags": ["b"]}).toarray())
+    payload = torch.load(path, weights_only=True)
+    payload["features"]["item"]["data"][0] += 1.0  # a damaged feature value
+    torch.save(payload, path)
+    with pytest.raises(ValueError, match="fails its checksum"):
+        persistence.load_model(path)

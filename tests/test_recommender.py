@@ -16,6 +16,7 @@ from gnnrec import (
     GAT,
     BoundedSigmoidHead,
     DotHead,
+    FeatureTable,
     Interactions,
     LinearHead,
     NotFittedError,
@@ -665,7 +666,9 @@ def test_one_unknown_policy_across_methods(ranking_model: Recommender, planted: 
             call("skip")
     ids, scores = ranking_model.recommend([known_user, 987654], k=3, unknown="ignore")
     assert (ids[1] == -1).all() and np.isneginf(scores[1]).all() and (ids[0] >= 0).all()
-    with pytest.raises(KeyError, match=r"unknown user id.*987654"):
+    with pytest.raises(KeyError, match=r"Recommender.recommend: unknown user id.*987654.*users "
+                       r"unseen in training are served by recommend_from_items from the items "
+                       r"they interacted with'"):
         ranking_model.recommend([987654])
     ids, _ = ranking_model.recommend_from_items([known_item, 555555], k=3, unknown="ignore")
     assert len(ids) == 3
@@ -879,3 +882,85 @@ def test_num_negatives_defaults_to_the_losses(small_implicit: Interactions, fast
     Recommender(**{**fast, "epochs": 1}, loss="softmax", num_negatives=7).fit(
         small_implicit, callbacks=[Spy()])
     assert seen == [1, 64, 0, 7]
+
+
+# ---------------------------------------------------------------------- side information
+def _tables(data: Interactions) -> tuple[FeatureTable, FeatureTable]:
+    users = FeatureTable.from_arrays(data.user_ids, categorical={"g": data.user_ids % 3},
+                                     name="user features")
+    items = FeatureTable.from_arrays(data.item_ids, numeric={"x": data.item_ids * 1.0},
+                                     name="item features")
+    return users, items
+
+
+def test_fit_checks_the_feature_tables(small_rated: Interactions, fast: dict) -> None:
+    users, items = _tables(small_rated)
+    model = Recommender(**fast)
+    short = FeatureTable.from_arrays(small_rated.user_ids[1:], categorical={"g": small_rated.user_ids[1:] % 3},
+                                     name="user features")
+    missing = small_rated.user_ids[0]
+    with pytest.raises(ValueError, match=rf"Recommender.fit: user_features: table 'user features' "
+                                         rf"has no row for id\(s\) {missing}"):
+        model.fit(small_rated, user_features=short)
+    with pytest.raises(TypeError, match=r"item_features must be"):
+        model.fit(small_rated, item_features=items.matrix)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match=r"feature_mode='replace' needs user_features"):
+        Recommender(**fast, feature_mode="replace").fit(small_rated)
+    with pytest.raises(ValueError, match=r"feature_mode must be one of"):
+        Recommender(**fast, feature_mode="concat").fit(small_rated)  # type: ignore[arg-type]
+    assert not hasattr(model, "model_")  # nothing was fitted
+    model.fit(small_rated, user_features=users)
+    assert model.user_features_ is not None and model.item_features_ is None
+    np.testing.assert_array_equal(model.user_features_.ids, model.user_ids_)
+    model_before = model.model_
+    with pytest.raises(ValueError, match=r"has no row"):
+        model.fit(small_rated, user_features=short)
+    assert model.model_ is model_before  # all or nothing
+
+
+def test_feature_model_is_deterministic_and_zeroes_untrained_ids(small_rated: Interactions,
+                                                                 fast: dict) -> None:
+    users, items = _tables(small_rated)
+    # an id space with an item nobody rated in train
+    sub = small_rated.subset(small_rated.items != 0)
+    a = Recommender(**fast).fit(sub, user_features=users, item_features=items)
+    b = Recommender(**fast).fit(sub, user_features=users, item_features=items)
+    np.testing.assert_array_equal(a.recommend(sub.user_ids, k=5)[1], b.recommend(sub.user_ids, k=5)[1])
+    emb = a.model_.embedding.weight
+    assert not emb[a.n_users_ + 0].any() and emb[a.n_users_ + 1].any()
+
+
+def test_cold_start_needs_the_tables(small_rated: Interactions, fast: dict) -> None:
+    model = Recommender(**fast).fit(small_rated)
+    with pytest.raises(ValueError, match=r"fitted without user features"):
+        model.recommend_from_items([], user_features={"g": [1]})
+    with pytest.raises(ValueError, match=r"fitted without item_features"):
+        model.add_items([999], {"x": [1.0]})
+    users, items = _tables(small_rated)
+    model.fit(small_rated, user_features=users, item_features=items)
+    with pytest.raises(ValueError, match=r"the features lacks column\(s\) \['g'\]"):
+        model.recommend_from_items([], user_features={"age": [1]})
+    with pytest.raises(ValueError, match=r"item id 999 is given more than once"):
+        model.add_items([999, 999], {"x": [1.0, 2.0]})
+    with pytest.raises(ValueError, match=r"item_ids must be too"):
+        model.add_items(["new"], {"x": [1.0]})
+
+
+def test_add_item_mean_changes_only_users_with_items_and_features(small_rated: Interactions,
+                                                                   fast: dict) -> None:
+    users, items = _tables(small_rated)
+    model = Recommender(**fast).fit(small_rated, user_features=users, item_features=items)
+    raw = {"g": [0, 1]}
+    hist = [[], [small_rated.item_ids[0], small_rated.item_ids[1]]]
+    alone = model.recommend_from_items(hist, k=5, user_features=raw)
+    mean = model.recommend_from_items(hist, k=5, user_features=raw, add_item_mean=True)
+    np.testing.assert_array_equal(alone[1][0], mean[1][0])  # no items: the same start
+    assert not np.allclose(alone[1][1], mean[1][1])
+    # without user features the start is the item mean either way
+    np.testing.assert_array_equal(model.recommend_from_items(hist[1], k=5)[1],
+                                  model.recommend_from_items(hist[1], k=5, add_item_mean=True)[1])
+    with pytest.raises(ValueError, match=r"add_item_mean must be True or False, got .yes."):
+        model.recommend_from_items(hist, user_features=raw, add_item_mean="yes")
+    with pytest.raises(KeyError, match=r"served by recommend_from_items from the items they "
+                       r"interacted with and/or their user_features"):
+        model.recommend(987654)

@@ -22,6 +22,7 @@ from gnnrec.cli._common import (
     user_errors,
 )
 from gnnrec.cli._evaluate import load_model
+from gnnrec.data.vocab import IdMap
 
 HELP = "recommend items with a saved model (CSV or JSON lines on stdout)"
 EPILOG = """\
@@ -79,6 +80,10 @@ def run(args: argparse.Namespace) -> int:
         source = "--users" if args.users is not None else args.users_file
         tokens = args.users if args.users is not None else read_id_file(args.users_file, "user")
         wanted = parse_ids(tokens, model.user_ids_, "user", source)
+        if args.unknown == "raise":
+            # the lookup's own line, without recommend's pointer to recommend_from_items
+            with user_errors():
+                IdMap(model.user_ids_).index(wanted, kind="user")
         with user_errors():
             ids, scores = model.recommend(wanted, k=args.k, exclude_seen=args.exclude_seen,
                                           unknown=args.unknown)

@@ -1,7 +1,8 @@
-"""Data: interactions, their id vocabulary and splits."""
+"""Data: interactions, their id vocabulary, splits and node features."""
 
 from typing import Any
 
+from gnnrec.data.features import FeatureTable
 from gnnrec.data.interactions import Interactions
 from gnnrec.data.splits import (
     Split,
@@ -16,6 +17,7 @@ from gnnrec.data.splits import (
 from gnnrec.data.vocab import IdMap
 
 __all__ = [
+    "FeatureTable",
     "IdMap",
     "Interactions",
     "Split",

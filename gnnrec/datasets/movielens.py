@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 
 from gnnrec._validation import argument_error, check_bool, check_instance
-from gnnrec.data import Interactions
+from gnnrec.data import FeatureTable, Interactions
 from gnnrec.datasets import _download as dl
 from gnnrec.datasets import _parse as parse
 
@@ -206,12 +206,51 @@ class MovieLens:
         The movie catalogue.
     users : UserTable or None
         Demographics where the variant has them (``"100k"``, ``"1m"``), else None.
+    item_features : FeatureTable
+        The movies' side information, ready for :meth:`gnnrec.Recommender.fit`:
+        ``genres`` (multi-label) and ``year`` (numeric, standardised; a movie
+        without a year in its title gets the median year, two movies of
+        ML-100K).
+    user_features : FeatureTable or None
+        The users' demographics (``"100k"``, ``"1m"``): ``gender`` and
+        ``occupation`` (categorical) and ``age`` (categorical for ML-1M, whose
+        ages are seven brackets; numeric for ML-100K). Zip codes are left
+        out (thousands of values, most seen once). In both tables a column
+        that does not vary (possible in a small extract) is left out, as
+        :class:`~gnnrec.FeatureTable` refuses constant columns.
     """
 
     name: str
     interactions: Interactions
     items: ItemTable
     users: UserTable | None
+
+    @property
+    def item_features(self) -> FeatureTable:
+        year = self.items.year.astype(np.float64)
+        known = year >= 0
+        if not known.all():
+            year[~known] = np.median(year[known])
+        return FeatureTable.from_arrays(
+            self.items.item_id, numeric={"year": year} if np.ptp(year) > 0 else {},
+            multi_label={"genres": self.items.genres}, name="item features",
+        )
+
+    @property
+    def user_features(self) -> FeatureTable | None:
+        u = self.users
+        if u is None:
+            return None
+        bracketed = self.name == "1m"
+        categorical = {"gender": u.gender, "occupation": u.occupation,
+                       **({"age": u.age} if bracketed else {})}
+        numeric = {} if bracketed else {"age": u.age}
+        return FeatureTable.from_arrays(
+            u.user_id,
+            numeric={k: v for k, v in numeric.items() if np.ptp(v) > 0},
+            categorical={k: v for k, v in categorical.items() if len(np.unique(v)) > 1},
+            name="user features",
+        )
 
 
 def list_movielens() -> tuple[str, ...]:

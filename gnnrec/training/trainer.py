@@ -292,17 +292,16 @@ class Trainer:
             if pred is not None:
                 pred_min = torch.minimum(pred_min, pred.min())
                 pred_max = torch.maximum(pred_max, pred.max())
-        stats = [float(total), float(grad_norm), float(pred_min), float(pred_max)]
+        loss_sum, low, high = float(total), float(pred_min), float(pred_max)
         if self.distributed is not None:
-            stats[0] = self.distributed.sum([stats[0]])[0] / self.distributed.world_size
-            stats[2], stats[3] = self.distributed.extremes(stats[2], stats[3])
-        total, grad_norm, pred_min, pred_max = stats
+            loss_sum = self.distributed.sum([loss_sum])[0] / self.distributed.world_size
+            low, high = self.distributed.extremes(low, high)
         if self.task != "rating":
-            pred_min = pred_max = math.nan
+            low = high = math.nan
         return EpochStats(
-            loss=total / max(len(batches), 1),
+            loss=loss_sum / max(len(batches), 1),
             seconds=time.perf_counter() - start,
-            grad_norm=grad_norm,
-            pred_min=pred_min,
-            pred_max=pred_max,
+            grad_norm=float(grad_norm),
+            pred_min=low,
+            pred_max=high,
         )

@@ -108,6 +108,14 @@ def test_100k_folder(tmp_path: Path, files_100k: Files) -> None:
     assert ml.users.occupation.tolist() == ["technician", "other"]
     assert ml.users.zip.tolist() == ["85711", "94043"]
     assert "ItemTable(n=3)" in repr(ml)
+    # the feature tables: the year is constant here (1995, and the median for the unknown one)
+    items = ml.item_features
+    assert items.ids.tolist() == [10, 20, 30] and items.columns == ["genres"]
+    assert items.feature_names == ["genres=Animation", "genres=Comedy", "genres=Drama",
+                                   "genres=unknown"]
+    users = ml.user_features
+    assert users is not None and users.columns == ["age", "gender", "occupation"]
+    assert users.matrix.shape == (2, 5)
 
 
 def test_1m_folder_latin1_and_occupations(tmp_path: Path, files_1m: Files) -> None:
@@ -119,6 +127,9 @@ def test_1m_folder_latin1_and_occupations(tmp_path: Path, files_1m: Files) -> No
     assert ml.users is not None
     assert ml.users.occupation.tolist() == ["K-12 student", "self-employed"]
     assert ml.users.age.tolist() == [1, 56]
+    users = ml.user_features
+    assert users is not None and users.columns == ["gender", "occupation", "age"]
+    assert "age=56" in users.feature_names  # ML-1M ages are brackets: categories
 
 
 def test_10m_half_stars_utf8_no_users(tmp_path: Path, files_10m: Files) -> None:
