@@ -750,15 +750,16 @@ class Recommender(EstimatorParams):
         model = build_model(
             p["encoder"], p["head"], task=self.task_, embedding_dim=p["embedding_dim"],
             num_layers=p["num_layers"], num_users=self.n_users_, num_items=len(items),
-            rating_range=self.rating_range_, features=features,
-            num_user_features=n_user_features, feature_mode=p["feature_mode"],
+            rating_range=self.rating_range_, rating_levels=self.graph_.rating_levels or None,
+            features=features, num_user_features=n_user_features,
+            feature_mode=p["feature_mode"],
         )
         model.load_state_dict(_grown_state(self.model_.state_dict(), model.state_dict(),
                                            self.n_users_, position[:n_old], c))
         model.to(device)
         train_items = position[:n_old][self._train.items]
         graph = BipartiteGraph(self._train.users, train_items, self.n_users_, len(items),
-                               device=device)
+                               ratings=self.graph_.ratings, device=device)
         state = _fitted_state(self._train.users, train_items, self._users, items, model, graph,
                               self.user_features_, item_table)
         vars(self).update(state)

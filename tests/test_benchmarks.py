@@ -232,7 +232,7 @@ def test_stability_claim_states_where_it_holds() -> None:
     def cell(enc: str, head: str, lr: float, diverged: bool) -> dict:
         return {"encoder": enc, "head": head, "learning_rate": lr, "diverged": diverged,
                 "rmse": None if diverged else 0.9, "out_of_range_share": None if diverged else 0.0,
-                "max_abs_prediction": None if diverged else 4.0}
+                "max_abs_prediction": None if diverged else 4.0, "max_grad_norm": 1.0}
 
     part = {"settings": {"learning_rates": [0.01, 0.1]},
             "cells": [cell("gat", "linear", 0.01, False), cell("gat", "linear", 0.1, True),

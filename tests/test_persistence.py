@@ -369,7 +369,7 @@ def test_feature_tables_round_trip_and_are_checksummed(tmp_path: Path) -> None:
                                      multi_label={"tags": ["a", "a|b", ""]}, name="item features")
     ids = IdMap(np.array([1, 2, 3]))
     content = ModelFile({}, {}, IdMap(np.array([7])), ids, np.zeros(1, np.int64),
-                        np.zeros(1, np.int64), {"w": torch.ones(2)}, None, table)
+                        np.zeros(1, np.int64), {"w": torch.ones(2)}, item_features=table)
     path = tmp_path / "m.gnnrec"
     persistence.save_model(path, content)
     back = persistence.load_model(path)

@@ -206,7 +206,7 @@ class FeatureTable:
     ...                              name="item features")
     >>> t.feature_names
     ['year', 'genres=Comedy', 'genres=Drama']
-    >>> t.matrix.toarray().round(2).tolist()
+    >>> t.matrix.toarray().astype(float).round(2).tolist()
     [[-1.22, 1.0, 0.0], [0.0, 1.0, 1.0], [1.22, 0.0, 0.0]]
     """
 
