@@ -217,10 +217,15 @@ def render(results: list[dict[str, Any]], meta: dict[str, Any], out: Path) -> No
             f"{formula_bytes(r['train_interactions'], r['users'] + r['items']) / gb:.2f} | "
             f"{r['model_file_bytes'] / 1e6:.0f} |"
         )
+    missing = [size for size in SIZES if size not in {r["size"] for r in rows}]
+    if missing:
+        lines += ["", f"Not measured in the runs shown: {', '.join(missing)}."]
     ddp = [r for r in rows if "torchrun" in r]
     if ddp:
         lines += ["", "One sampled LightGCN epoch under `torchrun --standalone "
-                  "--nproc_per_node=P` (gloo, on this machine's cores):", "",
+                  "--nproc_per_node=P` (gloo, on this machine's cores; torchrun gives each "
+                  "process one thread, and the two runs follow each other, so on a loaded "
+                  "machine their ratio reflects the load as much as the scaling):", "",
                   "| size | P=1 s | P=2 s | speed-up |", "|---|---|---|---|"]
         for r in ddp:
             one, two = r["torchrun"]["1"]["seconds"], r["torchrun"]["2"]["seconds"]
@@ -322,6 +327,7 @@ def main(argv: list[str] | None = None) -> None:
         meta = {**runs[0]["meta"], "runs": [run["meta"] for run in runs]}
         meta["load_before"] = " | ".join(run["meta"]["load_before"] for run in runs)
         meta["load_after"] = " | ".join(run["meta"]["load_after"] for run in runs)
+        meta["steps"] = " or ".join(sorted({str(run["meta"]["steps"]) for run in runs}))
         args.out.mkdir(parents=True, exist_ok=True)
         (args.out / "scale.json").write_text(
             json.dumps({"meta": meta, "results": list(merged.values())}, indent=1))

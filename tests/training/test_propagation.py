@@ -99,3 +99,16 @@ def test_a_plain_module_needs_full_graph_steps(small_implicit: Any) -> None:
                        r"nn.Module encoder \(it propagates its own way\), got 3"):
         Recommender(encoder=LGConv(), epochs=1, fanouts=3).fit(small_implicit)
     Recommender(encoder=LGConv(), epochs=1, fanouts=None).fit(small_implicit)
+
+
+def test_sampled_steps_read_node_features(small_implicit: Any) -> None:
+    """Layer 0 of a sampled step is the model's input_embeddings: features included."""
+    from gnnrec import FeatureTable
+
+    data = small_implicit
+    items = FeatureTable.from_arrays(data.item_ids, numeric={"x": data.item_ids % 5},
+                                     name="item features")
+    model = Recommender(fanouts=[3, 3], num_layers=2, embedding_dim=8, epochs=2,
+                        validation_fraction=None, random_state=0).fit(data, item_features=items)
+    assert model.model_.features is not None
+    assert np.isfinite(model.history_[-1]["loss"])
