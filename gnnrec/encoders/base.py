@@ -6,6 +6,7 @@ import copy
 from collections.abc import Sequence
 from typing import Any
 
+import torch.nn.functional as F
 from torch import Tensor, nn
 
 from gnnrec._components import Configurable, Registry, reset_children, resolve
@@ -155,6 +156,25 @@ def layer_mean(outs: list[Tensor]) -> Tensor:
     for out in outs[1:]:
         total = total + out
     return total / len(outs)
+
+
+def stacked_layer_outputs(
+    convs: nn.ModuleList, x: Tensor, graph_input: Any, act: nn.Module, dropout: float,
+    training: bool,
+) -> list[Tensor]:
+    r"""The outputs of a stack of layers, :math:`X^{(l+1)} = \mathrm{dropout}(\sigma(\mathrm{conv}_l(X^{(l)})))`.
+
+    No activation or dropout after the last layer. The one layer loop of
+    :class:`~gnnrec.encoders.ConvEncoder` and :class:`~gnnrec.encoders.RatingGCN`.
+    """
+    outs = [x]
+    for i, conv in enumerate(convs):
+        x = conv(x, graph_input)
+        if i < len(convs) - 1:
+            x = act(x)
+            x = F.dropout(x, p=dropout, training=training)
+        outs.append(x)
+    return outs
 
 
 class _ModuleEncoder(Encoder):

@@ -16,7 +16,7 @@ from torch_geometric.utils import softmax
 
 from gnnrec._components import check_rate
 from gnnrec._validation import argument_error, check_choice, check_int
-from gnnrec.encoders.base import Encoder, layer_mean, register_encoder
+from gnnrec.encoders.base import Encoder, layer_mean, register_encoder, stacked_layer_outputs
 from gnnrec.graph import BipartiteGraph, SparsityPattern, spmm, spmm_values
 
 __all__ = ["GAT", "GCN", "SAGE", "ConvEncoder"]
@@ -136,15 +136,8 @@ class ConvEncoder(Encoder):
         raise NotImplementedError
 
     def layer_outputs(self, x: Tensor, graph: BipartiteGraph) -> list[Tensor]:
-        adj = self.graph_input(graph)
-        outs = [x]
-        for i, conv in enumerate(self.convs):
-            x = conv(x, adj)
-            if i < len(self.convs) - 1:
-                x = self._act(x)
-                x = F.dropout(x, p=self.dropout, training=self.training)
-            outs.append(x)
-        return outs
+        return stacked_layer_outputs(self.convs, x, self.graph_input(graph), self._act,
+                                     self.dropout, self.training)
 
     def forward(self, x: Tensor, graph: BipartiteGraph) -> Tensor:
         outs = self.layer_outputs(x, graph)

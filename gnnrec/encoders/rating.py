@@ -8,12 +8,11 @@ from collections.abc import Sequence
 from typing import Any, Literal
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor, nn
 
 from gnnrec._components import check_rate
 from gnnrec._validation import argument_error, check_choice
-from gnnrec.encoders.base import Encoder, layer_mean, register_encoder
+from gnnrec.encoders.base import Encoder, layer_mean, register_encoder, stacked_layer_outputs
 from gnnrec.encoders.conv import Combine, _activation
 from gnnrec.graph import BipartiteGraph, spmm
 
@@ -210,18 +209,12 @@ class RatingGCN(Encoder):
         return self.rating_levels
 
     def layer_outputs(self, x: Tensor, graph: BipartiteGraph) -> list[Tensor]:
-        outs = [x]
         if not self.num_layers:
-            return outs
+            return [x]
         norm: Literal["sym", "mean"] = "mean" if self.normalization == "mean" else "sym"
         stacked = graph.adjacency_by_rating(self._check_graph(graph), norm)
-        for i, conv in enumerate(self.convs):
-            x = conv(x, stacked)
-            if i < len(self.convs) - 1:
-                x = self._act(x)
-                x = F.dropout(x, p=self.dropout, training=self.training)
-            outs.append(x)
-        return outs
+        return stacked_layer_outputs(self.convs, x, stacked, self._act, self.dropout,
+                                     self.training)
 
     def forward(self, x: Tensor, graph: BipartiteGraph) -> Tensor:
         outs = self.layer_outputs(x, graph)
