@@ -27,6 +27,7 @@ only the loss is divided.
 
 from __future__ import annotations
 
+import atexit
 import datetime
 import logging
 import os
@@ -109,6 +110,11 @@ def _launched() -> bool:
     return int(os.environ.get("WORLD_SIZE", "1")) > 1 and "RANK" in os.environ
 
 
+def _leave_group() -> None:
+    if dist.is_initialized():
+        dist.destroy_process_group()
+
+
 def _timeout() -> datetime.timedelta:
     seconds = os.environ.get("GNNREC_DISTRIBUTED_TIMEOUT")
     return DEFAULT_TIMEOUT if not seconds else datetime.timedelta(seconds=float(seconds))
@@ -140,6 +146,9 @@ def distributed_context(device: torch.device) -> DistributedContext | None:
             torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
         backend = "nccl" if device.type == "cuda" else "gloo"
         dist.init_process_group(backend=backend, timeout=_timeout())
+        # a group this process started is torn down before the interpreter exits:
+        # gloo's threads outliving it can abort the process ("terminate called")
+        atexit.register(_leave_group)
         _logger.info("joined the torchrun process group: rank %d of %d (%s)",
                      dist.get_rank(), dist.get_world_size(), backend)
     if dist.get_world_size() == 1:
