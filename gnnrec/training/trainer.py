@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import time
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -50,17 +51,25 @@ class EpochStats:
 
 
 class _StepLoss(nn.Module):
-    """A training step as a module: what :class:`DistributedDataParallel` wraps."""
+    """A training step as a module: what :class:`DistributedDataParallel` wraps.
+
+    It refers to its trainer weakly: a trainer holding its step and the step
+    its trainer would be a reference cycle, and the process group held by the
+    wrapper would then live on until the garbage collector found it, possibly
+    past the group's teardown at exit.
+    """
 
     def __init__(self, trainer: Trainer) -> None:
         super().__init__()
         self.model = trainer.model
-        self._loss = trainer._step_loss
+        self._loss = weakref.WeakMethod(trainer._step_loss)
 
     def forward(
         self, batch: torch.Tensor, neg: torch.Tensor | None
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
-        return self._loss(batch, neg)
+        loss = self._loss()
+        assert loss is not None, "the trainer of this step was freed"
+        return loss(batch, neg)
 
 
 class Trainer:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gc
 import math
+import weakref
 from typing import Any
 
 import numpy as np
@@ -119,6 +121,22 @@ def test_ranking_epoch_has_no_prediction_range(small_implicit: Interactions) -> 
     stats = trainer.train_epoch()
     assert math.isnan(stats.pred_min) and math.isnan(stats.pred_max)
     assert math.isfinite(stats.loss) and stats.loss > 0
+
+
+def test_a_trainer_is_freed_when_its_last_reference_goes(small_implicit: Interactions) -> None:
+    # no reference cycle: a step wrapper (and the process group it holds under
+    # torchrun) must not outlive fit waiting for the garbage collector
+    trainer = make_trainer(small_implicit, "ranking", batch_size=8)
+    trainer.train_epoch()
+    gone = weakref.ref(trainer)
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        del trainer
+        assert gone() is None
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def test_an_epoch_is_one_pass_over_the_interactions_in_batches(small_rated: Interactions) -> None:
