@@ -60,7 +60,9 @@ SIZES = ["1m", "4m", "10m", "25m", "32m"]
 SHAPES = {"10m": "ml-10m-like", "25m": "ml-25m-like", "32m": "ml-32m-like"}
 #: 4M: users and items on the log-log line between ML-1M and ML-10M
 SIZE_4M = {"n_users": 26_400, "n_items": 7_000, "n_interactions": 4_000_000}
-WIDTH, LAYERS, BATCH = 64, 3, 16_384
+WIDTH, LAYERS = 64, 3
+#: the library's default batch size, the default of ``--batch``
+DEFAULT_BATCH: int = Recommender().batch_size
 #: the Scaling page's memory formula: base + per training interaction + per node
 FORMULA_BASE, FORMULA_PER_EDGE, FORMULA_PER_NODE = 0.6e9, 190, 16 * WIDTH
 
@@ -86,27 +88,27 @@ def load_size(size: str) -> tuple[Interactions, str]:
 
 
 def _step_seconds(train: Interactions, encoder: str, fanouts: list[int] | None, steps: int,
-                  seed: int = 0) -> dict[str, Any]:
+                  batch: int, seed: int = 0) -> dict[str, Any]:
     """Seconds per epoch of one mode, timed over ``steps`` steps of the full training graph."""
     graph = BipartiteGraph(train.users, train.items, train.n_users, train.n_items)
     torch.manual_seed(seed)
     model = build_model(encoder, None, task="ranking", embedding_dim=WIDTH, num_layers=LAYERS,
                         num_users=train.n_users, num_items=train.n_items)
-    total_steps = math.ceil(len(train) / BATCH)
+    total_steps = math.ceil(len(train) / batch)
     timed = min(steps, total_steps)
-    rows = np.random.default_rng(seed).permutation(len(train))[: timed * BATCH]
+    rows = np.random.default_rng(seed).permutation(len(train))[: timed * batch]
     rows.sort()
     # a sample of the training rows over the full graph: each step costs what a
     # step of the real epoch costs (the negatives avoid only the sample's positives)
     trainer = Trainer(model, graph, train.users[rows], train.items[rows], None, task="ranking",
-                      batch_size=BATCH, learning_rate=0.03, weight_decay=1e-3, num_negatives=1,
+                      batch_size=batch, learning_rate=0.03, weight_decay=1e-3, num_negatives=1,
                       generator=torch.Generator().manual_seed(seed), fanouts=fanouts)
     per_step = trainer.train_epoch().seconds / timed
     return {"seconds_per_step": per_step, "steps_timed": timed, "steps_per_epoch": total_steps,
             "seconds_per_epoch": per_step * total_steps}
 
 
-def measure(size: str, epochs: int, steps: int, fanout: int) -> dict[str, Any]:
+def measure(size: str, epochs: int, steps: int, fanout: int, batch: int) -> dict[str, Any]:
     """Everything for one size (run in its own process)."""
     out: dict[str, Any] = {"size": size}
     t = time.perf_counter()
@@ -127,7 +129,7 @@ def measure(size: str, epochs: int, steps: int, fanout: int) -> dict[str, Any]:
     out["graph_seconds"] = time.perf_counter() - t
     del graph
 
-    model = Recommender(epochs=epochs, batch_size=BATCH, embedding_dim=WIDTH, num_layers=LAYERS,
+    model = Recommender(epochs=epochs, batch_size=batch, embedding_dim=WIDTH, num_layers=LAYERS,
                         fanouts=fanout, random_state=0, early_stopping=None)
     t = time.perf_counter()
     model.fit(train)
@@ -147,18 +149,22 @@ def measure(size: str, epochs: int, steps: int, fanout: int) -> dict[str, Any]:
     pop = Popularity().fit(train).evaluate(test, k=20)
     out["popularity_recall@20"], out["popularity_ndcg@20"] = pop["recall@20"], pop["ndcg@20"]
 
-    out["lightgcn_full"] = _step_seconds(train, "lightgcn", None, steps)
-    out["sage_sampled"] = _step_seconds(train, "sage", [fanout] * LAYERS, steps)
-    out["gat_sampled"] = _step_seconds(train, "gat", [fanout] * LAYERS, steps)
+    fanouts = [fanout] * LAYERS
+    if batch != DEFAULT_BATCH:  # the same epoch at the library's default batch size
+        out["lightgcn_sampled_default_batch"] = _step_seconds(
+            train, "lightgcn", fanouts, steps, DEFAULT_BATCH)
+    out["lightgcn_full"] = _step_seconds(train, "lightgcn", None, steps, batch)
+    out["sage_sampled"] = _step_seconds(train, "sage", fanouts, steps, batch)
+    out["gat_sampled"] = _step_seconds(train, "gat", fanouts, steps, batch)
     out["peak_rss_all_bytes"] = _peak_rss()
     return out
 
 
-def ddp_epoch(size: str, fanout: int) -> dict[str, Any]:
+def ddp_epoch(size: str, fanout: int, batch: int) -> dict[str, Any]:
     """One sampled LightGCN epoch in this torchrun process group."""
     data, _ = load_size(size)
     train = user_ratio_split(data.with_ratings(None), test_size=0.2, random_state=0).train
-    model = Recommender(epochs=1, batch_size=BATCH, embedding_dim=WIDTH, num_layers=LAYERS,
+    model = Recommender(epochs=1, batch_size=batch, embedding_dim=WIDTH, num_layers=LAYERS,
                         fanouts=fanout, random_state=0)
     model.fit(train)
     return {"seconds": model.history_[0]["seconds"], "peak_rss_bytes": _peak_rss()}
@@ -183,6 +189,9 @@ def render(results: list[dict[str, Any]], meta: dict[str, Any], out: Path) -> No
     """Write scale.md and the log-log figure from the measurements."""
     rows = sorted(results, key=lambda r: r["interactions"])
     gb = 1024**3
+    batch = meta.get("batch", DEFAULT_BATCH)  # runs before --batch used the default
+    at_default = batch != DEFAULT_BATCH and all("lightgcn_sampled_default_batch" in r
+                                                 for r in rows)
     lines = [
         "# Scale: 1M to 32M interactions on one machine",
         "",
@@ -190,7 +199,7 @@ def render(results: list[dict[str, Any]], meta: dict[str, Any], out: Path) -> No
         "`scale/scale.png`). " + meta["machine"] + f" Load average before/after the run: "
         f"{meta['load_before']} / {meta['load_after']}: timings on a shared machine are noisy.",
         "",
-        f"LightGCN, {LAYERS} layers, width {WIDTH}, batch {BATCH}, sampled neighbourhoods "
+        f"LightGCN, {LAYERS} layers, width {WIDTH}, batch {batch}, sampled neighbourhoods "
         f"with fan-out {meta['fanout']} per layer, {meta['epochs']} epoch(s); per-user 80/20 "
         "split; full ranking of every test user (k=20, training items masked). "
         "\"formula\" is the user guide's memory estimate (*Scaling*): "
@@ -199,17 +208,21 @@ def render(results: list[dict[str, Any]], meta: dict[str, Any], out: Path) -> No
         f"\"est.\" columns time {meta['steps']} steps and scale them to the epoch's steps.",
         "",
         "| size | source | interactions | users | items | data s | split s | graph s | "
-        "LightGCN sampled s/epoch | LightGCN full s/epoch (est.) | SAGE sampled s/epoch (est.) | "
+        "LightGCN sampled s/epoch | "
+        + (f"same at batch {DEFAULT_BATCH} (est.) | " if at_default else "")
+        + "LightGCN full s/epoch (est.) | SAGE sampled s/epoch (est.) | "
         "GAT sampled s/epoch (est.) | evaluate s | recall@20 | popularity recall@20 | "
         "peak RSS GB | formula GB | model file MB |",
-        "|" + "---|" * 18,
+        "|" + "---|" * (19 if at_default else 18),
     ]
     for r in rows:
+        default_batch = (f"{r['lightgcn_sampled_default_batch']['seconds_per_epoch']:.0f} | "
+                         if at_default else "")
         lines.append(
             f"| {r['size']} | {r['source']} | {r['interactions']:,} | {r['users']:,} | "
             f"{r['items']:,} | {r['data_seconds']:.1f} | {r['split_seconds']:.1f} | "
             f"{r['graph_seconds']:.1f} | {np.mean(r['lightgcn_sampled_epoch_seconds']):.0f} | "
-            f"{r['lightgcn_full']['seconds_per_epoch']:.0f} | "
+            f"{default_batch}{r['lightgcn_full']['seconds_per_epoch']:.0f} | "
             f"{r['sage_sampled']['seconds_per_epoch']:.0f} | "
             f"{r['gat_sampled']['seconds_per_epoch']:.0f} | {r['evaluate_seconds']:.1f} | "
             f"{r['recall@20']:.4f} | {r['popularity_recall@20']:.4f} | "
@@ -223,9 +236,10 @@ def render(results: list[dict[str, Any]], meta: dict[str, Any], out: Path) -> No
     ddp = [r for r in rows if "torchrun" in r]
     if ddp:
         lines += ["", "One sampled LightGCN epoch under `torchrun --standalone "
-                  "--nproc_per_node=P` (gloo, on this machine's cores; torchrun gives each "
-                  "process one thread, and the two runs follow each other, so on a loaded "
-                  "machine their ratio reflects the load as much as the scaling):", "",
+                  "--nproc_per_node=P` (gloo, on this machine's cores: one process uses "
+                  "torch's default threads, two get one thread each from torchrun; the two "
+                  "runs follow each other, so on a loaded machine their ratio reflects the "
+                  "load as much as the scaling):", "",
                   "| size | P=1 s | P=2 s | speed-up |", "|---|---|---|---|"]
         for r in ddp:
             one, two = r["torchrun"]["1"]["seconds"], r["torchrun"]["2"]["seconds"]
@@ -301,6 +315,9 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--epochs", type=int, default=1)
     ap.add_argument("--steps", type=int, default=3, help="steps timed for the (est.) columns")
     ap.add_argument("--fanout", type=int, default=10)
+    ap.add_argument("--batch", type=int, default=DEFAULT_BATCH,
+                    help="batch size of every epoch (default: the library's); with another, "
+                         "the sampled LightGCN epoch is also timed at the default (est.)")
     ap.add_argument("--torchrun-max", default="10m",
                     help="largest size also run under torchrun with 1 and 2 processes ('' for none)")
     ap.add_argument("--out", type=Path, default=RESULTS)
@@ -313,10 +330,11 @@ def main(argv: list[str] | None = None) -> None:
     args = ap.parse_args(argv)
     if args.child:
         assert args.json is not None
-        args.json.write_text(json.dumps(measure(args.child, args.epochs, args.steps, args.fanout)))
+        args.json.write_text(json.dumps(
+            measure(args.child, args.epochs, args.steps, args.fanout, args.batch)))
         return
     if args.ddp_child:
-        result = ddp_epoch(args.ddp_child, args.fanout)
+        result = ddp_epoch(args.ddp_child, args.fanout, args.batch)
         if int(os.environ.get("RANK", "0")) == 0:
             assert args.json is not None
             args.json.write_text(json.dumps(result))
@@ -341,13 +359,14 @@ def main(argv: list[str] | None = None) -> None:
     load_before = _load()
     results = []
     common = ["--epochs", str(args.epochs), "--steps", str(args.steps),
-              "--fanout", str(args.fanout)]
+              "--fanout", str(args.fanout), "--batch", str(args.batch)]
     for size in sizes:
         print(f"[scale] {size} ...", flush=True)
         result = _run_child(["--child", size, *common])
         if args.torchrun_max and SIZES.index(size) <= SIZES.index(args.torchrun_max):
             result["torchrun"] = {
-                str(p): _run_child(["--ddp-child", size, "--fanout", str(args.fanout)],
+                str(p): _run_child(["--ddp-child", size, "--fanout", str(args.fanout),
+                                    "--batch", str(args.batch)],
                                    ["-m", "torch.distributed.run", "--standalone",
                                     f"--nproc_per_node={p}"])
                 for p in (1, 2)
@@ -358,7 +377,7 @@ def main(argv: list[str] | None = None) -> None:
         "machine": f"{platform.system()} {platform.machine()}, {os.cpu_count()} CPU cores, "
                    f"torch {torch.__version__}, {torch.get_num_threads()} threads.",
         "load_before": load_before, "load_after": _load(), "epochs": args.epochs,
-        "steps": args.steps, "fanout": args.fanout,
+        "steps": args.steps, "fanout": args.fanout, "batch": args.batch,
     }
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "scale.json").write_text(json.dumps({"meta": meta, "results": results}, indent=1))
