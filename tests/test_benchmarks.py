@@ -338,7 +338,7 @@ def test_scale_times_steps_and_renders_its_checks(tmp_path: Path) -> None:
     rng = np.random.default_rng(0)
     data = Interactions.from_arrays(rng.integers(0, 50, 600), rng.integers(0, 30, 600),
                                     duplicates="last")
-    timed = scale._step_seconds(data, "sage", [3, 3, 3], steps=2)
+    timed = scale._step_seconds(data, "sage", [3, 3, 3], steps=2, batch=scale.DEFAULT_BATCH)
     assert timed["steps_per_epoch"] == 1 and timed["steps_timed"] == 1  # one batch: all of it
     assert timed["seconds_per_epoch"] > 0
     assert scale.slope([1, 10, 100], [2, 20, 200]) == pytest.approx(1.0)
@@ -357,7 +357,17 @@ def test_scale_times_steps_and_renders_its_checks(tmp_path: Path) -> None:
     page = (tmp_path / "scale.md").read_text()
     assert "| ML-32M-shaped LightGCN epoch ≤ 10 min | 6.7 min | yes |" in page
     assert "full-ranking evaluation of all 10 test users ≤ 3 min | 3.3 min | **no** |" in page
+    assert "batch 16384," in page and "(est.)" in page
+    assert "same at batch" not in page  # the run's batch is the default
     assert (tmp_path / "scale" / "scale.png").stat().st_size > 0
+    # another batch: its epoch and the default batch's (est.) side by side
+    rows = [row("1m", 10**6, 10.0), row("32m", 32 * 10**6, 400.0)]
+    for r, est in zip(rows, (30.0, 1500.0), strict=True):
+        r["lightgcn_sampled_default_batch"] = {"seconds_per_epoch": est}
+    scale.render(rows, {**meta, "batch": 65536}, tmp_path)
+    page = (tmp_path / "scale.md").read_text()
+    assert "batch 65536," in page and "| same at batch 16384 (est.) |" in page
+    assert "| 400 | 1500 | 400 |" in page  # sampled epoch, at the default batch, full (est.)
 def test_defaults_page_verdicts_and_command_without_out() -> None:
     from benchmarks.defaults import _verdict, render, shown_command
 
