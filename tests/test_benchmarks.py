@@ -436,3 +436,16 @@ def test_cold_start_benchmark_runs_end_to_end(tmp_path: Path) -> None:
     result = json.loads((tmp_path / "cold-start-ml-100k.json").read_text())
     assert set(result["seeds"][0]["cold"]["cold_items"]["results"]) >= {"features model", "random"}
     assert (tmp_path / "cold-start-ml-100k.md").read_text().startswith("# Cold start")
+
+
+def test_gpu_script_records_a_failing_part_and_goes_on() -> None:
+    from benchmarks import gpu
+
+    results: list[dict[str, object]] = []
+    gpu._part(results, "bad", lambda: {"x": 1 / 0})
+    gpu._part(results, "good", lambda: {"x": 1})
+    assert [r["ok"] for r in results] == [False, True]
+    assert "ZeroDivisionError" in str(results[0]["error"])
+    page = gpu.render({"command": "c", "device_name": "d", "versions": {"torch": "t"},
+                       "parts": results})
+    assert "| bad | **no** |" in page and '| good | yes | ' in page
