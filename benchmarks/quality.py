@@ -132,6 +132,11 @@ def run_system(name: str, split: Any, inner: Any, seeds: list[int],
             "seeded": seeded, "searched": search and len(SYSTEMS[name][1]) > 1, "runs": runs}
 
 
+def _one_line(text: str) -> str:
+    """A setting as one table cell: a loss with a sub-module prints on several lines."""
+    return " ".join(text.split())
+
+
 def _stat(runs: list[dict[str, Any]], key: str, digits: int = 4) -> str:
     vals = np.array([r[key] for r in runs if key in r], dtype=float)
     if len(vals) == 0:
@@ -169,7 +174,7 @@ def render(result: dict[str, Any]) -> str:
     ]
     for row in result["rows"]:
         runs = row["runs"]
-        chosen = row["chosen"] + ("" if row.get("searched", True) or len(SYSTEMS.get(
+        chosen = _one_line(row["chosen"]) + ("" if row.get("searched", True) or len(SYSTEMS.get(
             row["system"], (None, [{}]))[1]) == 1 else " (not searched)")
         epochs = ", ".join(f"{r['epochs_run']} ({r['best_epoch']})" for r in runs
                            if "epochs_run" in r) or "–"
@@ -193,7 +198,8 @@ def render(result: dict[str, Any]) -> str:
     for row in result["rows"]:
         for c in row["candidates"]:
             if math.isfinite(c["val_ndcg@20"]):
-                lines.append(f"| {row['system']} | {c['params']} | {c['val_ndcg@20']:.4f} | "
+                lines.append(f"| {row['system']} | {_one_line(c['params'])} | "
+                             f"{c['val_ndcg@20']:.4f} | "
                              f"{c.get('seconds', math.nan):.1f} |")
     lines += [
         "",
