@@ -414,6 +414,7 @@ def test_quality_page_of_merged_runs_names_each_rows_command_and_commit() -> Non
     assert "| EASE | `python -m benchmarks.quality` | old | 2 |" in page
     assert "| MF-BPR | `python -m benchmarks.quality --seeds 1` | new | 1 |" in page
     assert "(seeds [0, 1, 2]," in page and "/tmp/a" not in page
+    assert page.count("`python -m benchmarks.quality`; `") == 1  # every command shown whole
     assert "| LightGCN-SimGCL | loss=SimGCL( base='bpr' ) | 0.3000 |" in page  # one table row
 
 
