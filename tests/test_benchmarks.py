@@ -404,6 +404,30 @@ def test_quality_merge_keeps_the_systems_order_and_the_later_row() -> None:
     assert list(SYSTEMS)[:3] == ["Popularity", "ItemKNN", "EASE"]
 
 
+def test_quality_page_of_merged_runs_names_each_rows_command_and_commit() -> None:
+    from benchmarks.quality import merge, render
+
+    def result(system: str, seed: int, command: str, commit: str, threads: str) -> dict:
+        run = {"seed": seed, "recall@20": 0.3, "ndcg@20": 0.4, "train_seconds": 1.0,
+               "load_before": 1.0, "load_after": 1.0}
+        return {"dataset": "ml-100k", "seeds": [seed], "command": command, "commit": commit,
+                "versions": {"torch_threads": threads},
+                "rows": [{"system": system, "chosen": "defaults", "candidates": [],
+                          "seeded": True, "runs": [run]}]}
+
+    simgcl = result("LightGCN-SimGCL", 2, "python -m benchmarks.quality", "new", "1")
+    simgcl["rows"][0]["chosen"] = "loss=SimGCL(\n  base='bpr'\n)"
+    merged = merge([result("EASE", 0, "python -m benchmarks.quality --out /tmp/a", "old", "2"),
+                    simgcl,
+                    result("MF-BPR", 1, "python -m benchmarks.quality --seeds 1", "new", "1")])
+    page = render(merged)
+    assert "| EASE | `python -m benchmarks.quality` | old | 2 |" in page
+    assert "| MF-BPR | `python -m benchmarks.quality --seeds 1` | new | 1 |" in page
+    assert "(seeds [0, 1, 2]," in page and "/tmp/a" not in page
+    assert page.count("`python -m benchmarks.quality`; `") == 1  # every command shown whole
+    assert "| LightGCN-SimGCL | loss=SimGCL( base='bpr' ) | 0.3000 |" in page  # one table row
+
+
 # ---------------------------------------------------------------------- cold start
 def test_cold_start_metrics_and_top() -> None:
     from benchmarks.cold_start import _metrics, _top
