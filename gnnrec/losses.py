@@ -27,7 +27,6 @@ Register your own with :func:`register_loss`.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import torch
@@ -194,13 +193,17 @@ def l2_penalty_by_count(weight: Tensor, counts: Tensor, *, batch_size: int) -> T
 
 
 # ---------------------------------------------------------------------- ranking loss components
-@dataclass(frozen=True)
 class RankingBatch:
     """What a ranking :class:`Loss` sees of one training step.
 
     The embeddings are those the trainer's propagation returned for the step
     (the encoder's final embeddings), so a loss works the same under
-    full-graph and sampled propagation.
+    full-graph and sampled propagation. With many negatives and a small
+    catalogue the trainer passes the final embeddings of every item
+    (``item_table``) instead of the ``(b, n, d)`` gathered copies:
+    :meth:`negative_cosines` then scores all items with one product and
+    reads the negatives' columns, and :attr:`negative_emb` and
+    :attr:`neg_score` are only gathered if a loss reads them.
 
     Attributes
     ----------
@@ -219,17 +222,53 @@ class RankingBatch:
     head : Head
         The model's head (for losses that score more pairs, e.g. in-batch
         negatives).
+    item_table : torch.Tensor or None
+        Final embeddings of every item, shape ``(num_items, d)``, or ``None``.
     """
 
-    users: Tensor
-    items: Tensor
-    negatives: Tensor
-    user_emb: Tensor
-    item_emb: Tensor
-    negative_emb: Tensor
-    pos_score: Tensor
-    neg_score: Tensor
-    head: Head
+    def __init__(
+        self,
+        users: Tensor,
+        items: Tensor,
+        negatives: Tensor,
+        user_emb: Tensor,
+        item_emb: Tensor,
+        negative_emb: Tensor | None,
+        pos_score: Tensor,
+        neg_score: Tensor | None,
+        head: Head,
+        *,
+        item_table: Tensor | None = None,
+    ) -> None:
+        if negative_emb is None and item_table is None:
+            raise ValueError("RankingBatch needs negative_emb or item_table")
+        self.users, self.items, self.negatives = users, items, negatives
+        self.user_emb, self.item_emb = user_emb, item_emb
+        self.pos_score, self.head, self.item_table = pos_score, head, item_table
+        self._negative_emb, self._neg_score = negative_emb, neg_score
+
+    @property
+    def negative_emb(self) -> Tensor:
+        if self._negative_emb is None:
+            assert self.item_table is not None
+            b, n = self.negatives.shape
+            rows = self.item_table.index_select(0, self.negatives.reshape(-1))
+            self._negative_emb = rows.view(b, n, self.item_table.shape[-1])
+        return self._negative_emb
+
+    @property
+    def neg_score(self) -> Tensor:
+        if self._neg_score is None:
+            self._neg_score = self.head.score_candidates(self.user_emb, self.negative_emb,
+                                                         self.users, self.negatives)
+        return self._neg_score
+
+    def negative_cosines(self) -> Tensor:
+        r""":math:`\cos(z_u, z_j)` of every negative, shape ``(b, n)``."""
+        if self.item_table is not None and self._negative_emb is None:
+            table = _normalize(self.item_table)
+            return (_normalize(self.user_emb) @ table.T).gather(1, self.negatives)
+        return _candidate_cosines(self.user_emb, self.negative_emb)
 
 
 class Loss(Configurable):
@@ -295,6 +334,18 @@ def resolve_loss(loss: str | type | Loss) -> Loss:
 
 def _normalize(x: Tensor) -> Tensor:
     return F.normalize(x, dim=-1)
+
+
+def _candidate_cosines(u: Tensor, candidates: Tensor, eps: float = 1e-12) -> Tensor:
+    r""":math:`\cos(u_b, c_{bk})` for ``u`` of shape ``(b, d)`` and ``candidates`` ``(b, n, d)``.
+
+    The same values as normalising both and multiplying, but the ``(b, n, d)``
+    tensor is only read (one product and one norm) instead of copied several
+    times: with tens of negatives per row it is the largest tensor of a step.
+    """
+    dots = torch.bmm(candidates, u.unsqueeze(-1)).squeeze(-1)
+    norms = torch.linalg.vector_norm(candidates, dim=-1).clamp(min=eps)
+    return dots / (norms * torch.linalg.vector_norm(u, dim=-1, keepdim=True).clamp(min=eps))
 
 
 @register_loss("bpr")
@@ -363,7 +414,7 @@ class SampledSoftmax(Loss):
         if self.normalize:
             u = _normalize(batch.user_emb)
             pos = (u * _normalize(batch.item_emb)).sum(-1)
-            neg = (_normalize(batch.negative_emb) * u.unsqueeze(1)).sum(-1)
+            neg = batch.negative_cosines()
         else:
             pos, neg = batch.pos_score, batch.neg_score
         logits = [pos.unsqueeze(-1), neg]
@@ -420,7 +471,7 @@ class CosineContrastive(Loss):
         pos = (u * _normalize(batch.item_emb)).sum(-1)
         loss = 1 - pos
         if batch.negatives.shape[1]:
-            neg = (_normalize(batch.negative_emb) * u.unsqueeze(1)).sum(-1)
+            neg = batch.negative_cosines()
             loss = loss + self.negative_weight * (neg - self.margin).relu().mean(-1)
         return loss.mean()
 

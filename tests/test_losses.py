@@ -252,6 +252,40 @@ def test_simgcl_adds_an_info_nce_term_between_two_noisy_views() -> None:
     assert SimGCL("softmax").default_negatives == SampledSoftmax.default_negatives
 
 
+@pytest.mark.parametrize("loss", [BPR(), SampledSoftmax(), SampledSoftmax(normalize=False),
+                                  CosineContrastive(margin=0.0), SimGCL("bpr")])
+def test_an_item_table_gives_the_losses_and_gradients_of_gathered_negatives(loss: Loss) -> None:
+    """A step may hand a loss every item's embeddings instead of each row's copies."""
+    gathered = _batch(n=6)
+    table = torch.randn(9, 5, generator=torch.Generator().manual_seed(5), requires_grad=True)
+    negatives = gathered.negatives
+    copies = table.index_select(0, negatives.reshape(-1)).view(3, 6, 5)
+    head = gathered.head
+    by_copies = RankingBatch(gathered.users, gathered.items, negatives, gathered.user_emb,
+                             gathered.item_emb, copies, gathered.pos_score,
+                             head.score_candidates(gathered.user_emb, copies, gathered.users,
+                                                   negatives), head)
+    by_table = RankingBatch(gathered.users, gathered.items, negatives, gathered.user_emb,
+                            gathered.item_emb, None, gathered.pos_score, None, head,
+                            item_table=table)
+    torch.manual_seed(0)
+    a = loss(by_copies)
+    (grad_a,) = torch.autograd.grad(a, table)
+    torch.manual_seed(0)
+    b = loss(by_table)
+    (grad_b,) = torch.autograd.grad(b, table)
+    torch.testing.assert_close(a, b)
+    torch.testing.assert_close(grad_a, grad_b)
+    torch.testing.assert_close(by_table.negative_cosines(), by_copies.negative_cosines())
+
+
+def test_a_batch_needs_negative_embeddings_or_an_item_table() -> None:
+    b = _batch()
+    with pytest.raises(ValueError, match="RankingBatch needs negative_emb or item_table"):
+        RankingBatch(b.users, b.items, b.negatives, b.user_emb, b.item_emb, None, b.pos_score,
+                     None, b.head)
+
+
 @pytest.mark.parametrize("loss", [BPR(), SampledSoftmax(), SampledSoftmax(in_batch=True),
                                   SampledSoftmax(normalize=False), CosineContrastive(),
                                   DirectAU(), SimGCL(), SimGCL("directau")])

@@ -26,6 +26,13 @@ __all__ = ["EpochStats", "Trainer"]
 
 Task = Literal["rating", "ranking"]
 
+#: With full-graph steps, a loss sees the final embeddings of every item instead
+#: of each row's gathered negatives when there are at most this many items per
+#: negative: one ``(b, num_items)`` product then costs less than the
+#: ``(b, n, d)`` gathered copies and their backward pass (measured on ML-1M's
+#: catalogue with 64 negatives; see :class:`~gnnrec.losses.RankingBatch`).
+ITEMS_PER_NEGATIVE_FOR_TABLE = 100
+
 
 @dataclass
 class EpochStats:
@@ -187,6 +194,11 @@ class Trainer:
             NegativeSampler(users, items, model.num_items, device=device)
             if task == "ranking" else None
         )
+        # full-graph steps may hand a loss every item's embeddings (see RankingBatch)
+        self._all_items = (
+            torch.arange(model.num_users, model.num_users + model.num_items, device=device)
+            if fanouts is None and task == "ranking" else None
+        )
         self.distributed = distributed
         if distributed is not None and min(batch_size, len(self.users)) < distributed.world_size:
             raise ValueError(
@@ -239,15 +251,17 @@ class Trainer:
             return loss + self.weight_decay * reg, pred.detach()
         assert neg is not None
         b, n_neg = len(batch), neg.shape[1]
-        if n_neg:
+        z_neg = z_table = None
+        if self._all_items is not None and model.num_items <= ITEMS_PER_NEGATIVE_FOR_TABLE * n_neg:
+            z_user, z_pos, z_table = self.propagation(users, item_nodes, self._all_items)
+        elif n_neg:
             z_user, z_pos, z_neg = self.propagation(users, item_nodes, model.num_users + neg)
         else:  # a loss without sampled negatives (DirectAU)
             z_user, z_pos = self.propagation(users, item_nodes)
             z_neg = z_user.new_zeros((b, 0, z_user.shape[-1]))
         pos_score = model.head(z_user, z_pos, users, items)
-        neg_score = model.head.score_candidates(z_user, z_neg, users, neg)
-        loss = self.loss(RankingBatch(users, items, neg, z_user, z_pos, z_neg, pos_score,
-                                      neg_score, model.head))
+        loss = self.loss(RankingBatch(users, items, neg, z_user, z_pos, z_neg, pos_score, None,
+                                      model.head, item_table=z_table))
         # LightGCN's penalty on the layer-0 rows of the batch; each positive's
         # negatives together weigh as much as one item.
         weight = max(n_neg, 1)

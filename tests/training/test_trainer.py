@@ -253,3 +253,26 @@ def test_a_last_batch_smaller_than_the_group_joins_the_one_before() -> None:
     assert sizes == [4, 6]  # 10 = 4 + 4 + 2, and 2 rows cannot feed 3 processes
     trainer.distributed = None
     assert [len(b) for b in trainer._batches(torch.arange(10))] == [4, 4, 2]
+
+
+def test_many_negatives_over_a_small_catalogue_train_as_gathered_ones(
+    small_implicit: Interactions, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The item-table path of a full-graph step changes the cost, not the epoch."""
+    from gnnrec.losses import SampledSoftmax
+    from gnnrec.training import trainer as trainer_module
+
+    def epoch(items_per_negative: int) -> tuple[float, dict[str, torch.Tensor]]:
+        monkeypatch.setattr(trainer_module, "ITEMS_PER_NEGATIVE_FOR_TABLE", items_per_negative)
+        trainer = make_trainer(small_implicit, "ranking", batch_size=16)
+        trainer.loss = SampledSoftmax()
+        trainer.num_negatives = 8
+        stats = trainer.train_epoch()
+        return stats.loss, weights(trainer)
+
+    assert small_implicit.n_items <= 100 * 8  # the table path is taken below
+    table_loss, table_weights = epoch(100)
+    gathered_loss, gathered_weights = epoch(0)
+    assert table_loss == pytest.approx(gathered_loss, rel=1e-5)
+    for name, value in table_weights.items():
+        torch.testing.assert_close(value, gathered_weights[name], rtol=1e-4, atol=1e-5)
