@@ -114,7 +114,9 @@ class Recommender(EstimatorParams):
         :math:`O(|E|^2 / B)`). An int or one int per encoder layer: only the
         batch's sampled multi-hop neighbourhood, at most that many neighbours
         per node and hop (:mod:`gnnrec.neighbours`; an epoch costs
-        :math:`O(|E|)`). ``"auto"`` picks the cheaper by the graph's size
+        :math:`O(|E|)` while a step's neighbourhood is a small part of the
+        graph, and falls with a larger ``batch_size`` once it covers most
+        of it). ``"auto"`` picks the cheaper by the graph's size
         (:func:`gnnrec.training.choose_fanouts`) and logs its choice.
     learning_rate : float, default 0.03
         Adam's learning rate.

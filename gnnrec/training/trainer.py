@@ -88,8 +88,8 @@ class Trainer:
     whole graph whatever the batch size (large batches are cheap epochs);
     with ``fanouts``,
     :class:`~gnnrec.training.propagation.SampledNeighbourhoods` propagates
-    only the batch's sampled neighbourhood (an epoch's cost grows linearly
-    with the interactions).
+    only the batch's sampled neighbourhood (see :mod:`gnnrec.neighbours` for
+    how its cost grows).
 
     Parameters
     ----------
