@@ -47,6 +47,8 @@ from gnnrec.losses import CosineContrastive, DirectAU, SampledSoftmax, SimGCL
 SPLIT_SEED = 2024  # the peer harness's
 VALIDATION_SEED = 0
 BARS = {"ml-100k": {"recall@20": 0.362}, "ml-1m": {"recall@20": 0.280, "ndcg@20": 0.418}}
+#: rows whose system name starts with this are GNNs (the bars are theirs)
+GNN_PREFIX = "LightGCN"
 
 Factory = Callable[[dict[str, Any], int], Any]
 
@@ -187,14 +189,15 @@ def render(result: dict[str, Any]) -> str:
             f"{_stat(runs, 'ndcg@20')} | {_stat(runs, 'train_seconds', 1)} | {epochs} | "
             f"{len(runs)} | {load} |")
     lines.append("")
-    if bars:
-        best = max(result["rows"], key=lambda r: np.mean([x["recall@20"] for x in r["runs"]]))
+    gnn_rows = [r for r in result["rows"] if r["system"].startswith(GNN_PREFIX)]
+    if bars and gnn_rows:  # the bar is the best GNN's, whatever the baselines score
+        best = max(gnn_rows, key=lambda r: np.mean([x["recall@20"] for x in r["runs"]]))
         mean = {k: float(np.mean([x[k] for x in best["runs"]])) for k in ("recall@20", "ndcg@20")}
         verdicts = []
         for key, bar in bars.items():
             ok = mean[key] >= bar if key == "recall@20" else mean[key] > bar
             verdicts.append(f"{key} {mean[key]:.4f} vs bar {bar} ({'PASS' if ok else 'FAIL'})")
-        lines += [f"Bar (issue 17): best row by Recall@20 is {best['system']}: "
+        lines += [f"Bar (issue 17): the best GNN row by Recall@20 is {best['system']}: "
                   + "; ".join(verdicts) + ".", ""]
     lines += ["## Candidates (validation NDCG@20 on the carve of the training part)", "",
               "| system | setting | val NDCG@20 | fit s |", "|---|---|---|---|"]

@@ -426,6 +426,10 @@ def test_quality_page_of_merged_runs_names_each_rows_command_and_commit() -> Non
     assert "(seeds [0, 1, 2]," in page and "/tmp/a" not in page
     assert page.count("`python -m benchmarks.quality`; `") == 1  # every command shown whole
     assert "| LightGCN-SimGCL | loss=SimGCL( base='bpr' ) | 0.3000 |" in page  # one table row
+    # the bar is the best GNN's even where a baseline scores higher
+    merged["rows"][0]["runs"][0]["recall@20"] = 0.5
+    page = render(merged)
+    assert "the best GNN row by Recall@20 is LightGCN-SimGCL: recall@20 0.3000 vs bar" in page
 
 
 # ---------------------------------------------------------------------- cold start
