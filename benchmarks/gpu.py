@@ -49,7 +49,14 @@ from typing import Any
 import numpy as np
 import torch
 
-from benchmarks.speed import REFERENCE, SPLIT_SEED, Curve, _versions
+from benchmarks.speed import (
+    REFERENCE,
+    SPLIT_SEED,
+    Curve,
+    _median_epoch_seconds,
+    _time_to,
+    _versions,
+)
 from gnnrec import BoundedSigmoidHead, Interactions, Recommender
 from gnnrec.data import user_ratio_split
 from gnnrec.datasets import load_movielens, make_interactions
@@ -170,18 +177,15 @@ def time_ml1m(device: torch.device, budget: float, quick: bool) -> dict[str, Any
     out: dict[str, Any] = {"dataset": f"ml-{name}"}
     runs: list[tuple[str, dict[str, Any], int]] = [("defaults", {}, 100),
                                                    ("reference", dict(REFERENCE), 3)]
+    evaluator = FullRankingEvaluator(split.train, split.test, k=20, metrics=("recall", "ndcg"))
     for run, settings, epochs in runs:
-        evaluator = FullRankingEvaluator(split.train, split.test, k=20,
-                                         metrics=("recall", "ndcg"))
         curve = Curve(evaluator, budget)
         Recommender(**settings, epochs=2 if quick else epochs, device=device,
                     random_state=0).fit(split.train, callbacks=[curve])
         points = curve.points
-        seconds = np.diff([0.0] + [p["train_seconds"] for p in points])
-        reached = next((p["train_seconds"] for p in points if p["recall@20"] >= TARGET), None)
-        out[run] = {"epochs": len(points), "median_seconds_per_epoch": float(np.median(seconds)),
+        out[run] = {"epochs": len(points), "median_seconds_per_epoch": _median_epoch_seconds(points),
                     "best_recall@20": max(p["recall@20"] for p in points),
-                    f"seconds_to_recall@20>={TARGET}": reached, "curve": points}
+                    f"seconds_to_recall@20>={TARGET}": _time_to(points, TARGET), "curve": points}
     return out
 
 

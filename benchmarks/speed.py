@@ -117,6 +117,11 @@ class Curve(Callback):
         return self.seconds >= self.budget
 
 
+def _median_epoch_seconds(points: list[dict]) -> float:
+    """Median training seconds per epoch of a curve (its points hold cumulative seconds)."""
+    return float(np.median(np.diff([0.0] + [p["train_seconds"] for p in points])))
+
+
 def _time_to(points: list[dict], target: float) -> float | None:
     for p in points:
         if p["recall@20"] >= target:
@@ -222,10 +227,9 @@ def _render(result: dict) -> str:
         pts = run["curve"]
         if not pts:
             continue
-        per_epoch = np.diff([0.0] + [p["train_seconds"] for p in pts])
         lines.append(
             f"| {name} | `{json.dumps(run['settings'])}` | {pts[-1]['epoch']} | "
-            f"{pts[-1]['train_seconds']:.1f} | {float(np.median(per_epoch)):.3f} | "
+            f"{pts[-1]['train_seconds']:.1f} | {_median_epoch_seconds(pts):.3f} | "
             f"{pts[-1]['recall@20']:.4f} | {pts[-1]['ndcg@20']:.4f} | "
             f"{max(p['recall@20'] for p in pts):.4f} |"
         )
@@ -371,7 +375,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         ref = gnn["reference"]["curve"]
         if ref and rb["sec_per_epoch"]:
-            spe = float(np.median(np.diff([0.0] + [p["train_seconds"] for p in ref])))
+            spe = _median_epoch_seconds(ref)
             ratios.append(
                 f"seconds per epoch at the reference config: gnnrec {spe:.3f} s vs RecBole "
                 f"{rb['sec_per_epoch']:.3f} s (**{rb['sec_per_epoch'] / spe:.1f}x**)"
