@@ -9,7 +9,7 @@ from gnnrec._version import __version__
 from gnnrec.data import FeatureTable, Interactions, Split
 from gnnrec.encoders import GAT, GCN, SAGE, LightGCN, RatingGCN
 from gnnrec.evaluation import FullRankingEvaluator, full_ranking, rated_items, rating_metrics
-from gnnrec.heads import BoundedSigmoidHead, DotHead, LinearHead, MLPHead
+from gnnrec.heads import BoundedSigmoidHead, CosineHead, DotHead, LinearHead, MLPHead
 from gnnrec.recommender import Recommender
 
 __all__ = [
@@ -17,6 +17,7 @@ __all__ = [
     "GCN",
     "SAGE",
     "BoundedSigmoidHead",
+    "CosineHead",
     "DotHead",
     "FeatureTable",
     "FullRankingEvaluator",

@@ -283,6 +283,15 @@ class Loss(Configurable):
     #: Negatives per positive when ``Recommender(num_negatives=None)``.
     default_negatives: int = 1
 
+    @property
+    def default_head(self) -> str:
+        """The registered head a model trained with this loss ranks with when ``head=None``.
+
+        The score the loss trains: ``"dot"`` (the inner product) here,
+        ``"cosine"`` for the losses that train only the embeddings' directions.
+        """
+        return "dot"
+
     def forward(self, batch: RankingBatch) -> Tensor:
         """The loss of one step (a 0-d tensor)."""
         raise NotImplementedError
@@ -395,8 +404,8 @@ class SampledSoftmax(Loss):
     normalize : bool, default True
         Score with the cosine of the final embeddings instead of the head
         (:math:`s(u,i) = \cos(z_u, z_i)`), as the InfoNCE literature does;
-        the head's biases, if any, are then not trained by this loss. With
-        ``False`` the head's scores are used as they are.
+        the model then ranks by that cosine (:attr:`default_head` is
+        ``"cosine"``). With ``False`` the head's scores are used as they are.
     """
 
     default_negatives = 64
@@ -409,6 +418,10 @@ class SampledSoftmax(Loss):
                                        strict=True)
         self.in_batch = check_bool(in_batch, "in_batch", caller=c)
         self.normalize = check_bool(normalize, "normalize", caller=c)
+
+    @property
+    def default_head(self) -> str:
+        return "cosine" if self.normalize else "dot"
 
     def forward(self, batch: RankingBatch) -> Tensor:
         if self.normalize:
@@ -444,8 +457,8 @@ class CosineContrastive(Loss):
 
     Only negatives more similar than the margin are pushed away, so many
     negatives (hundreds) are cheap and the easy ones are ignored. The loss
-    trains the directions of the embeddings; the head's biases, if any, are
-    not trained by it.
+    trains the directions of the embeddings, so the model ranks by their
+    cosine (:attr:`default_head` is ``"cosine"``).
 
     Parameters
     ----------
@@ -465,6 +478,10 @@ class CosineContrastive(Loss):
             raise argument_error(c, "margin", "a finite number in [-1, 1)", margin)
         self.negative_weight = check_float(negative_weight, "negative_weight", caller=c,
                                            minimum=0.0, strict=True)
+
+    @property
+    def default_head(self) -> str:
+        return "cosine"
 
     def forward(self, batch: RankingBatch) -> Tensor:
         u = _normalize(batch.user_emb)
@@ -594,6 +611,10 @@ class SimGCL(Loss):
         self.weight = check_float(weight, "weight", caller=c, minimum=0.0, strict=True)
         self.temperature = check_float(temperature, "temperature", caller=c, minimum=0.0,
                                        strict=True)
+
+    @property
+    def default_head(self) -> str:
+        return self.base_loss.default_head
 
     def _view(self, z: Tensor) -> Tensor:
         noise = _normalize(torch.rand_like(z)) * torch.sign(z)

@@ -23,6 +23,12 @@ Format history
     with side information (their vocabularies as JSON, their encoded rows
     in the model's id order as CSR tensors), empty otherwise. Older files
     are read as models without features.
+4
+    No new field; the meaning of ``head=None`` changes. A ranking model saved
+    with ``head=None`` ranks with its loss's
+    :attr:`~gnnrec.losses.Loss.default_head` (:class:`~gnnrec.heads.CosineHead`
+    for the losses that train cosines); files of formats 1--3 were written
+    when it always meant :class:`~gnnrec.heads.DotHead`, and load with that.
 """
 
 from __future__ import annotations
@@ -66,7 +72,7 @@ __all__ = [
 #: The ``format`` field of every model file.
 FORMAT = "gnnrec-model"
 #: The newest format this version writes and reads (see *Format history*).
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 _REQUIRED = (
     "format",
     "format_version",
@@ -264,6 +270,8 @@ class ModelFile:
         carried them.
     user_features, item_features : FeatureTable or None
         The feature tables, rows in the model's id order.
+    format_version : int
+        The file's format (see *Format history*).
     """
 
     params: dict[str, Any]
@@ -276,6 +284,7 @@ class ModelFile:
     train_ratings: np.ndarray | None = None
     user_features: FeatureTable | None = None
     item_features: FeatureTable | None = None
+    format_version: int = FORMAT_VERSION
 
 
 def _table_payload(table: FeatureTable) -> dict[str, Any]:
@@ -347,6 +356,7 @@ def load_model(path: str | os.PathLike[str]) -> ModelFile:
                            if "user" in features else None),
             item_features=(_table_from_payload(features["item"], items.ids)
                            if "item" in features else None),
+            format_version=int(payload["format_version"]),
         )
     except (KeyError, TypeError, AttributeError, ValueError, json.JSONDecodeError) as err:
         raise ValueError(f"{os.fspath(path)!r} has malformed metadata: {err!r}") from None

@@ -42,7 +42,7 @@ from gnnrec.evaluation import DEFAULT_METRICS, FullRankingEvaluator, rating_metr
 from gnnrec.evaluation.full_ranking import known_rows
 from gnnrec.evaluation.validation import check_validation_metric, make_validator
 from gnnrec.graph import BipartiteGraph
-from gnnrec.heads import Head
+from gnnrec.heads import Head, resolve_head
 from gnnrec.heads.base import HEADS
 from gnnrec.losses import LOSSES, Loss, resolve_loss
 from gnnrec.metrics import metric_label
@@ -85,8 +85,14 @@ class Recommender(EstimatorParams):
         :class:`~gnnrec.encoders.Encoder`, or any ``nn.Module`` called as
         ``module(x, edge_index)``.
     head : str, Head class or Head, optional
-        Default: :class:`~gnnrec.heads.BoundedSigmoidHead` for ratings,
-        :class:`~gnnrec.heads.DotHead` for ranking.
+        Default: :class:`~gnnrec.heads.BoundedSigmoidHead` for ratings; for
+        ranking, the head whose score ``loss`` trains (its
+        :attr:`~gnnrec.losses.Loss.default_head`):
+        :class:`~gnnrec.heads.CosineHead` for the losses that train cosines
+        (``"softmax"``, ``"cosine"``), :class:`~gnnrec.heads.DotHead` for
+        the others. Another head with a cosine-trained loss is allowed, with
+        a :class:`UserWarning`: the model would rank by a score that training
+        did not fit.
     task : {"auto", "rating", "ranking"}, default "auto"
         ``"rating"`` fits ratings with the head's rating loss (MSE by
         default); ``"ranking"`` fits implicit feedback with ``loss`` over
@@ -298,6 +304,15 @@ class Recommender(EstimatorParams):
         loss = resolve_loss("bpr" if self.loss is None else self.loss)
         loss = type(loss)(**loss.get_params())  # a fresh copy: fit never changes the parameter
         num_negatives = loss.default_negatives if self.num_negatives is None else self.num_negatives
+        head = _model_head(self.head, task, loss)
+        if task == "ranking" and self.head is not None and loss.default_head != "dot":
+            chosen = resolve_head(self.head)
+            if not isinstance(chosen, HEADS.get(loss.default_head)):
+                warnings.warn(
+                    f"{c}.fit: loss {type(loss).__name__} trains the {loss.default_head!r} "
+                    f"score, but head={type(chosen).__name__} ranks by its own; the model "
+                    f"would rank by a score training did not fit: leave head=None (or "
+                    f"head={loss.default_head!r})", UserWarning, stacklevel=3)
         check_choice(self.feature_mode, "feature_mode", ("add", "replace"), caller=c)
         metric = check_validation_metric(self.validation_metric, task, caller=c)
         seed = self.random_state
@@ -305,7 +320,8 @@ class Recommender(EstimatorParams):
             seed = int(np.random.SeedSequence().generate_state(1)[0])
         device = check_device(self.device, caller=c)
         return {"task": task, "metric": metric, "seed": int(seed), "device": device,
-                "fraction": fraction or None, "loss": loss, "num_negatives": num_negatives}
+                "fraction": fraction or None, "loss": loss, "num_negatives": num_negatives,
+                "head": head}
 
     def _params_snapshot(self) -> dict[str, Any]:
         """A copy of the parameters (with the encoder and head) that ``save`` writes."""
@@ -403,7 +419,7 @@ class Recommender(EstimatorParams):
         with torch.random.fork_rng(devices=[p["device"]] if p["device"].type == "cuda" else []):
             torch.manual_seed(p["seed"])
             model = build_model(
-                self.encoder, self.head, task=p["task"], embedding_dim=self.embedding_dim,
+                self.encoder, p["head"], task=p["task"], embedding_dim=self.embedding_dim,
                 num_layers=self.num_layers, num_users=train.n_users, num_items=train.n_items,
                 target_mean=None if fitting.ratings is None or ratings is None
                 else float(fitting.ratings.mean()),
@@ -750,7 +766,8 @@ class Recommender(EstimatorParams):
         p = self._fit_params
         device = self.model_.embedding.weight.device
         model = build_model(
-            p["encoder"], p["head"], task=self.task_, embedding_dim=p["embedding_dim"],
+            p["encoder"], _model_head(p["head"], self.task_, p["loss"]), task=self.task_,
+            embedding_dim=p["embedding_dim"],
             num_layers=p["num_layers"], num_users=self.n_users_, num_items=len(items),
             rating_range=self.rating_range_, rating_levels=self.graph_.rating_levels or None,
             features=features, num_user_features=n_user_features,
@@ -958,9 +975,12 @@ class Recommender(EstimatorParams):
                                ratings=content.train_ratings, device=dev)
         features, n_user_features = _node_features(content.user_features, content.item_features,
                                                    len(users), len(items))
+        # files before format 4 ranked with DotHead whatever the loss (see gnnrec.persistence)
+        model_head = self.head if content.format_version < 4 else _model_head(
+            self.head, self.task_, self.loss)
         try:
             model = build_model(
-                self.encoder, self.head, task=self.task_, embedding_dim=self.embedding_dim,
+                self.encoder, model_head, task=self.task_, embedding_dim=self.embedding_dim,
                 num_layers=self.num_layers, num_users=len(users), num_items=len(items),
                 rating_range=self.rating_range_, rating_levels=graph.rating_levels or None,
                 features=features, num_user_features=n_user_features,
@@ -980,6 +1000,18 @@ class Recommender(EstimatorParams):
 
 
 # ---------------------------------------------------------------------- helpers
+def _model_head(head: str | type | Head | None, task: str,
+                loss: str | type | Loss | None) -> str | type | Head | None:
+    """The head a model is built with: ``head``, or the loss's default for ranking.
+
+    ``None`` stays ``None`` for the rating task (:func:`~gnnrec.model.build_model`
+    then builds a :class:`~gnnrec.heads.BoundedSigmoidHead`).
+    """
+    if head is not None or task != "ranking":
+        return head
+    return resolve_loss("bpr" if loss is None else loss).default_head
+
+
 def _fitted_state(
     train_users: np.ndarray,
     train_items: np.ndarray,

@@ -78,7 +78,7 @@ def test_register_refuses_a_taken_name_and_a_foreign_class(registry: Registry[Wi
 def test_library_registries_list_their_classes() -> None:
     assert list_encoders() == ["gat", "gcmc", "gcn", "lightgcn", "sage"]
     assert list_encoders("*gcn") == ["gcn", "lightgcn"]
-    assert list_heads("*o*") == ["bounded_sigmoid", "dot"]
+    assert list_heads("*o*") == ["bounded_sigmoid", "cosine", "dot"]
     assert ENCODERS.base.__name__ == "Encoder" and HEADS.base.__name__ == "Head"
 
 
@@ -115,8 +115,8 @@ def test_encoder_and_head_resolvers_share_the_rules() -> None:
     assert resolve_encoder(enc) is enc and resolve_head(head) is head
     with pytest.raises(ValueError, match=r"unknown encoder 'gin'; valid names: gat, gcmc, gcn"):
         resolve_encoder("gin")
-    with pytest.raises(ValueError, match=r"unknown head 'cosine'; valid names: bounded_sigmoid"):
-        resolve_head("cosine")
+    with pytest.raises(ValueError, match=r"unknown head 'gated'; valid names: bounded_sigmoid"):
+        resolve_head("gated")
     with pytest.raises(TypeError, match=r"resolve_encoder: encoder must be .*or an nn.Module, "
                                         r"got int"):
         resolve_encoder(3)  # type: ignore[arg-type]

@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from gnnrec import losses
-from gnnrec.heads import DotHead
+from gnnrec.heads import DotHead, list_heads
 from gnnrec.losses import (
     BPR,
     CosineContrastive,
@@ -250,6 +250,16 @@ def test_simgcl_adds_an_info_nce_term_between_two_noisy_views() -> None:
                                         + 0.5 * cl).item(), rel=1e-5)
     assert loss.default_negatives == 1
     assert SimGCL("softmax").default_negatives == SampledSoftmax.default_negatives
+
+
+@pytest.mark.parametrize(("loss", "head"), [
+    (BPR(), "dot"), (SampledSoftmax(), "cosine"), (SampledSoftmax(normalize=False), "dot"),
+    (CosineContrastive(), "cosine"), (DirectAU(), "dot"), (SimGCL("bpr"), "dot"),
+    (SimGCL("softmax"), "cosine"),
+])
+def test_each_loss_names_the_head_that_ranks_by_what_it_trains(loss: Loss, head: str) -> None:
+    assert loss.default_head == head
+    assert head in list_heads()
 
 
 @pytest.mark.parametrize("loss", [BPR(), SampledSoftmax(), SampledSoftmax(normalize=False),

@@ -67,7 +67,7 @@ def test_write_read_round_trip(tmp_path: Path) -> None:
     persistence.write(path, payload())
     assert listing(tmp_path) == ["p.gnnrec"]
     back = persistence.read(path)
-    assert back["format"] == FORMAT and back["format_version"] == FORMAT_VERSION == 3
+    assert back["format"] == FORMAT and back["format_version"] == FORMAT_VERSION == 4
     assert re.fullmatch(r"[0-9a-f]{64}", back["checksum"])
     for key, value in payload().items():
         if key == "state_dict":

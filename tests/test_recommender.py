@@ -21,6 +21,7 @@ from gnnrec import (
     LinearHead,
     NotFittedError,
     Recommender,
+    persistence,
 )
 from gnnrec.data import user_ratio_split
 from gnnrec.datasets import make_ratings
@@ -28,7 +29,7 @@ from gnnrec.encoders import Encoder, register_encoder
 from gnnrec.encoders.base import ENCODERS
 from gnnrec.evaluation import FullRankingEvaluator
 from gnnrec.graph import BipartiteGraph, spmm
-from gnnrec.heads import Head, register_head
+from gnnrec.heads import CosineHead, Head, register_head
 from gnnrec.heads.base import HEADS
 from gnnrec.losses import SampledSoftmax, SimGCL
 from gnnrec.training import Callback
@@ -207,7 +208,7 @@ def test_init_stores_parameters_untouched_and_fit_validates(small_implicit: Inte
         ("max_grad_norm", 0.0, "max_grad_norm must be"),
         ("device", "gpu", "device must be 'auto', 'cpu', 'cuda' or 'cuda:N', got 'gpu'"),
         ("encoder", "gin", "unknown encoder 'gin'; valid names: gat, gcmc, gcn"),
-        ("head", "cosine", "unknown head 'cosine'; valid names: bounded_sigmoid"),
+        ("head", "gated", "unknown head 'gated'; valid names: bounded_sigmoid"),
         ("loss", "hinge", "unknown loss 'hinge'; valid names: bpr, cosine"),
         ("validation_fraction", 1.0,
          r"^Recommender: validation_fraction must be None or a number in \[0, 1\), got 1.0$"),
@@ -882,6 +883,31 @@ def test_num_negatives_defaults_to_the_losses(small_implicit: Interactions, fast
     Recommender(**{**fast, "epochs": 1}, loss="softmax", num_negatives=7).fit(
         small_implicit, callbacks=[Spy()])
     assert seen == [1, 64, 0, 7]
+
+
+def test_the_default_head_ranks_by_the_score_the_loss_trains(
+        small_implicit: Interactions, fast: dict, tmp_path: Path) -> None:
+    model = Recommender(**fast, loss="softmax").fit(small_implicit)
+    assert isinstance(model.model_.head, CosineHead) and model.head is None
+    assert isinstance(Recommender(**fast).fit(small_implicit).model_.head, DotHead)
+    path = tmp_path / "m.gnnrec"
+    model.save(path)
+    assert isinstance(Recommender.load(path).model_.head, CosineHead)
+    # a file of format 3 was written when head=None always meant DotHead: it loads as such
+    payload = persistence.read(path)
+    old = {k: v for k, v in payload.items() if k != "checksum"}
+    persistence.write(tmp_path / "old.gnnrec", {**old, "format_version": 3})
+    assert isinstance(Recommender.load(tmp_path / "old.gnnrec").model_.head, DotHead)
+
+
+def test_another_head_with_a_cosine_loss_warns(small_implicit: Interactions, fast: dict) -> None:
+    with pytest.warns(UserWarning, match=r"loss CosineContrastive trains the 'cosine' score, "
+                                         r"but head=DotHead ranks by its own"):
+        Recommender(**fast, loss="cosine", head="dot").fit(small_implicit)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        Recommender(**fast, loss="cosine", head="cosine").fit(small_implicit)
+        Recommender(**fast, loss="bpr", head="cosine").fit(small_implicit)
 
 
 # ---------------------------------------------------------------------- side information

@@ -40,6 +40,7 @@ needs_faiss = pytest.mark.skipif(not HAVE_FAISS, reason="faiss is not installed:
 SERVABLE: dict[str, Any] = {
     "dot": "dot",
     "dot_bias": DotHead(bias=True),
+    "cosine": "cosine",
     "linear": "linear",
     "linear_no_bias": LinearHead(bias=False),
     "bounded_sigmoid": "bounded_sigmoid",
@@ -137,7 +138,7 @@ def test_biases_are_folded_into_two_extra_columns(head: str) -> None:
     model = fitted("lightgcn", head)
     users, items = model.embeddings()
     spec = SERVABLE[head]
-    biased = not (isinstance(spec, LinearHead) or spec == "dot")
+    biased = not (isinstance(spec, LinearHead) or spec in ("dot", "cosine"))
     assert users.shape[1] == items.shape[1] == 8 + (2 if biased else 0)
     if biased:
         np.testing.assert_array_equal(users[:, -1], 1.0)

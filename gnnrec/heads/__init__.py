@@ -5,10 +5,11 @@ configured instance (``Recommender(head=BoundedSigmoidHead(1, 5))``).
 """
 
 from gnnrec.heads.base import Head, build_head, list_heads, register_head, resolve_head
-from gnnrec.heads.heads import BoundedSigmoidHead, DotHead, LinearHead, MLPHead
+from gnnrec.heads.heads import BoundedSigmoidHead, CosineHead, DotHead, LinearHead, MLPHead
 
 __all__ = [
     "BoundedSigmoidHead",
+    "CosineHead",
     "DotHead",
     "Head",
     "LinearHead",

@@ -1,4 +1,4 @@
-"""Concrete output heads: dot product, linear, MLP and the bounded sigmoid."""
+"""Concrete output heads: dot product, cosine, linear, MLP and the bounded sigmoid."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from gnnrec._validation import argument_error, check_bool, check_choice, check_f
 from gnnrec.heads.base import HEADS, Head, register_head
 from gnnrec.losses import mse_loss, rating_cross_entropy_loss
 
-__all__ = ["BoundedSigmoidHead", "DotHead", "LinearHead", "MLPHead"]
+__all__ = ["BoundedSigmoidHead", "CosineHead", "DotHead", "LinearHead", "MLPHead"]
 
 
 def _column(users: Tensor | None) -> Tensor | None:
@@ -140,6 +140,77 @@ class DotHead(_BiasedHead):
         """``[e_u, b_u + mu, 1]`` and ``[e_i, 1, b_i]`` (just ``e_u``, ``e_i`` without biases)."""
         self._check_serving_hook(DotHead)
         return self._fold_biases(user_emb, item_emb, users, items)
+
+
+def _unit(x: Tensor) -> Tensor:
+    return torch.nn.functional.normalize(x, dim=-1, eps=1e-12)
+
+
+@register_head("cosine")
+class CosineHead(Head):
+    r"""Cosine of the user and item embeddings.
+
+    .. math::
+        s(u, i) = \frac{e_u^\top e_i}{\lVert e_u \rVert \, \lVert e_i \rVert}
+
+    The score the cosine-trained ranking objectives optimise
+    (:class:`~gnnrec.losses.SampledSoftmax` with ``normalize=True``,
+    :class:`~gnnrec.losses.CosineContrastive`): those losses leave the
+    embeddings' norms free, so a model trained with them ranks by this head
+    (its ``head=None`` default) rather than by the inner product, which the
+    untrained norms would distort. Ranking only: the scores lie in
+    :math:`[-1, 1]`, so the head refuses a rating range.
+
+    Notes
+    -----
+    Servable by inner product (:meth:`serving_vectors`): the unit vectors
+    :math:`e_u / \lVert e_u \rVert` and :math:`e_i / \lVert e_i \rVert`.
+
+    Raises
+    ------
+    ValueError
+        When given a ``rating_range`` (the rating task).
+    """
+
+    output_range = (-1.0, 1.0)
+
+    def __init__(
+        self,
+        in_channels: int | None = None,
+        num_users: int | None = None,
+        num_items: int | None = None,
+        target_mean: float | None = None,
+        rating_range: tuple[float, float] | None = None,
+    ) -> None:
+        super().__init__(in_channels, num_users, num_items, target_mean, rating_range)
+        if self.rating_range is not None:
+            raise ValueError(
+                "CosineHead: its scores lie in [-1, 1], so it cannot fit ratings "
+                f"(rating_range={self.rating_range}); use it with task='ranking', or "
+                "a rating head such as BoundedSigmoidHead"
+            )
+
+    def forward(
+        self, user_emb: Tensor, item_emb: Tensor, users: Tensor | None, items: Tensor
+    ) -> Tensor:
+        return (_unit(user_emb) * _unit(item_emb)).sum(-1)
+
+    def score_candidates(
+        self, user_emb: Tensor, item_emb: Tensor, users: Tensor | None, items: Tensor
+    ) -> Tensor:
+        return (_unit(item_emb) * _unit(user_emb).unsqueeze(1)).sum(-1)
+
+    def score_all(
+        self, user_emb: Tensor, item_emb: Tensor, users: Tensor | None, items: Tensor
+    ) -> Tensor:
+        return _unit(user_emb) @ _unit(item_emb).T
+
+    def serving_vectors(
+        self, user_emb: Tensor, item_emb: Tensor, users: Tensor | None, items: Tensor
+    ) -> tuple[Tensor, Tensor]:
+        """The unit vectors of ``user_emb`` and ``item_emb``."""
+        self._check_serving_hook(CosineHead)
+        return _unit(user_emb), _unit(item_emb)
 
 
 @register_head("linear")
@@ -379,6 +450,7 @@ class BoundedSigmoidHead(Head):
             inspect.isclass(base_cls)
             and issubclass(base_cls, Head)
             and not issubclass(base_cls, BoundedSigmoidHead)
+            and base_cls.output_range is None
         ):
             raise TypeError(
                 f"{type(self).__name__}: base must be the name or class of an unbounded Head "

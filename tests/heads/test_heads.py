@@ -13,6 +13,7 @@ from torch import Tensor
 
 from gnnrec.heads import (
     BoundedSigmoidHead,
+    CosineHead,
     DotHead,
     Head,
     LinearHead,
@@ -113,6 +114,7 @@ def test_bounded_head_initial_global_bias_is_logit_of_mean() -> None:
          r"^BoundedSigmoidHead: base must be the name or class of an unbounded Head subclass"),
         ({"base": BoundedSigmoidHead}, TypeError, "unbounded Head"),
         ({"base": DotHead()}, TypeError, "unbounded Head"),
+        ({"base": "cosine"}, TypeError, "unbounded Head"),  # its scores lie in [-1, 1]
         ({"base": torch.nn.Linear}, TypeError, "unbounded Head"),
         ({"base": "nope"}, ValueError, "unknown head 'nope'"),
         ({"loss": "mae"}, ValueError,
@@ -142,6 +144,25 @@ def test_bounded_head_invalid_arguments(kwargs: dict, error: type, pattern: str)
 def test_head_argument_checks(cls: type, kwargs: dict, pattern: str) -> None:
     with pytest.raises(ValueError, match=rf"^{pattern}"):
         cls(**kwargs)
+
+
+def test_cosine_head_scores_the_cosine_whatever_the_norms() -> None:
+    head = CosineHead(**SIZES)
+    u = torch.tensor([[3.0, 4.0, 0.0, 0.0], [0.0, 0.0, 0.0, 2.0]])
+    i = torch.tensor([[0.6, 0.8, 0.0, 0.0], [0.0, 0.0, 5.0, 0.0]])
+    torch.testing.assert_close(head(u, i, None, torch.arange(2)), torch.tensor([1.0, 0.0]))
+    # scaling an item's embedding does not change its rank
+    torch.testing.assert_close(head.score_all(u, 10 * i, None, torch.arange(2)),
+                               head.score_all(u, i, None, torch.arange(2)))
+    torch.testing.assert_close(head(torch.zeros(1, D), i[:1], None, torch.arange(1)),
+                               torch.zeros(1))  # a zero vector scores 0, not nan
+    assert head.output_range == (-1.0, 1.0) and not list(head.parameters())
+
+
+def test_cosine_head_refuses_the_rating_task() -> None:
+    with pytest.raises(ValueError, match=r"^CosineHead: its scores lie in \[-1, 1\], so it "
+                                         r"cannot fit ratings \(rating_range=\(1.0, 5.0\)\)"):
+        build_head("cosine", **DATA)
 
 
 def test_bounded_head_without_range_fails_clearly() -> None:
@@ -291,7 +312,8 @@ def all_heads() -> list[Head]:
     return [
         DotHead(**SIZES), DotHead(**SIZES, bias=True), LinearHead(**SIZES),
         LinearHead(**SIZES, bias=False), MLPHead(**SIZES, hidden_channels=8),
-        MLPHead(**SIZES, hidden_channels=8, bias=True), BoundedSigmoidHead(1, 5, **SIZES),
+        MLPHead(**SIZES, hidden_channels=8, bias=True), CosineHead(**SIZES),
+        BoundedSigmoidHead(1, 5, **SIZES),
         BoundedSigmoidHead(1, 5, **SIZES, base="mlp"),
     ]
 
