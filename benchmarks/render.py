@@ -736,11 +736,12 @@ def stability_claim(stability: dict[str, Any]) -> list[str]:
         only_bounded = [lr for lr in bnd if lr not in lin]
         stable = [lr for lr in pairs if lr not in lin and lr not in bnd]
         missing = [lr for lr in lrs if lr not in pairs]
-        detail = (f"Failed fits: unbounded head at learning rate {show(lin)}, bounded head at "
-                  f"{show(bnd)}. The bounded head trained where the unbounded one failed at "
-                  f"{show(holds)}; both failed at {show(both)}; only the bounded one failed at "
-                  f"{show(only_bounded)}; both trained at {show(stable)}"
-                  + (f"; not measured (both heads) at {show(missing)}" if missing else "") + ".")
+        parts = [(holds, "only the unbounded head failed (the claim's case)"),
+                 (both, "both heads failed"), (only_bounded, "only the bounded head failed"),
+                 (stable, "both heads trained"), (missing, "not measured with both heads")]
+        detail = "; ".join(f"{what} at learning rate {show(lrs_)}"
+                           for lrs_, what in parts if lrs_)
+        detail = detail[:1].upper() + detail[1:] + "."
         if enc == "gat" and not pairs:
             lines.append("**GAT: not measured with both heads at any learning rate.**")
         elif enc == "gat":
