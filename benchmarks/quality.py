@@ -71,11 +71,11 @@ SYSTEMS: dict[str, tuple[Factory, list[dict[str, Any]], bool]] = {
     "LightGCN-softmax": (
         _gnn(), [{"loss": SampledSoftmax(temperature=t)} for t in (0.2, 0.1, 0.05)], True),
     # SimpleX weighs its 1,000 negatives' mean by 150 (their config); with 64 negatives
-    # and weight 1 the negatives' push is too weak to stop the positives' pull from
-    # clustering every embedding: the grid spans the weight first
+    # and weight 1 (the default until this grid chose 10) the negatives' push is too weak
+    # to stop the positives' pull from clustering every embedding: the grid spans the weight
     "LightGCN-cosine": (
         _gnn(), [{"loss": CosineContrastive(margin=m, negative_weight=w)}
-                 for m, w in ((0.4, 1.0), (0.4, 3.0), (0.4, 10.0), (0.4, 30.0), (0.6, 10.0))],
+                 for m, w in ((0.4, 10.0), (0.4, 1.0), (0.4, 3.0), (0.4, 30.0), (0.6, 10.0))],
         True),
     # DirectAU's authors search gamma in {0.01, ..., 10} and weight decay in {1e-4, ..., 0}
     # at Adam lr 1e-3 (their directau.hyper and RecBole config); the library's defaults
