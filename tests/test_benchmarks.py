@@ -382,10 +382,13 @@ def test_defaults_page_verdicts_and_command_without_out() -> None:
     assert _verdict({**ranking, "encoder": "sage"})[1] == "FAIL (100 s >= 60 s)"
     row = {**ranking, "seed": 0, "ndcg@20": 0.4, "epochs_run": 3, "best_epoch": 2,
            "load_before": 1.0, "load_after": 1.0}
-    page = render({"dataset": "ml-100k", "seed": 0, "rows": [row], "versions": {},
-                   "commit": "abc", "command": "python -m benchmarks.defaults --out /tmp/x"})
-    assert "| gat | ranking | – | – | 0.3400 | 0.4000 | 100.0 | 3 | 2 |" in page
-    assert "1 of 1 fits meet the bar" in page and "/tmp/x" not in page
+    page = render({"dataset": "ml-100k", "rows": [row, {**row, "seed": 4, "load_before": 3.5}],
+                   "versions": {"torch_threads": 2}, "commit": "abc",
+                   "command": "python -m benchmarks.defaults --out /tmp/x"})
+    assert "| gat | ranking | 0 | – | – | 0.3400 | 0.4000 | 100.0 | 3 | 2 |" in page
+    assert "seed 0, 4 (a row per fit)" in page
+    assert "2 of 2 fits meet the bar" in page and "/tmp/x" not in page
+    assert "1 of 2 fits started with a load average above 3" in page
 
 
 def test_quality_merge_keeps_the_systems_order_and_the_later_row() -> None:
