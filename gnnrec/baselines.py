@@ -606,7 +606,7 @@ class MF(Recommender):
         weight_decay: float = 1e-3,
         loss: str | type | Loss | None = None,
         num_negatives: int | None = None,
-        early_stopping: int | None = 10,
+        early_stopping: int | None = 20,
         validation_fraction: float | None = 0.1,
         validation_metric: str | None = None,
         max_grad_norm: float | None = None,

@@ -133,9 +133,12 @@ class Recommender(EstimatorParams):
         Sampled negatives per positive (ranking); ``None`` takes the loss's
         :attr:`~gnnrec.losses.Loss.default_negatives` (1 for BPR, 64 for the
         softmax and cosine losses, none for DirectAU).
-    early_stopping : int or None, default 10
+    early_stopping : int or None, default 20
         With a validation set: stop after this many epochs without
         improvement (``None``: never); the best epoch's weights are kept.
+        Ranking fits can stall for ten epochs near popularity's score before
+        they improve (``benchmarks/results/defaults-ml-100k.md``), so the
+        patience is twice that.
     validation_fraction : float or None, default 0.1
         When ``fit`` is given no ``validation`` set, hold out this fraction
         of each user's training interactions (drawn with ``random_state``;
@@ -234,7 +237,7 @@ class Recommender(EstimatorParams):
         learning_rate: float = 0.03,
         weight_decay: float = 1e-3,
         num_negatives: int | None = None,
-        early_stopping: int | None = 10,
+        early_stopping: int | None = 20,
         validation_fraction: float | None = 0.1,
         validation_metric: str | None = None,
         max_grad_norm: float | None = None,
