@@ -119,7 +119,7 @@ def _verdict(row: dict[str, Any]) -> tuple[bool, str]:
 
 
 def _seeds(result: dict[str, Any]) -> list[int]:
-    """The seeds of the page's fits (a page of one run before ``--seeds`` has ``seed``)."""
+    """The seeds of the page's fits."""
     return sorted({int(r["seed"]) for r in result["rows"]})
 
 
@@ -183,7 +183,8 @@ def render(result: dict[str, Any]) -> str:
             "",
             "Measured on a dev set carved from the training part (10 % of each user's "
             "rows, seed 7; the test set is not used), LightGCN, seed "
-            f"{result.get('study_seed', _seeds(result)[0])} (`" + shown_command(result.get("study_command", "")) + "`). "
+            f"{result.get('study_seed', _seeds(result)[0])} "
+            "(`" + shown_command(result.get("study_command", "")) + "`). "
             "*keep best epoch* is the default fit; *refit on all rows* fits again on every "
             "row for `best_epoch_` epochs with `validation_fraction=None` (its seconds are "
             "both fits).",

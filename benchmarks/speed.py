@@ -9,7 +9,7 @@ Usage::
 gnnrec is scored on exactly the harness's split (per-user 20 % hold-out, seed
 2024: ``user_ratio_split`` reproduces ``common.per_user_holdout`` bit for bit)
 with the same full-ranking Recall@20 / NDCG@20 (``FullRankingEvaluator``
-equals ``common.Evaluator``). Two gnnrec runs are timed:
+equals ``common.Evaluator``). Three gnnrec runs are timed:
 
 * ``default``: ``Recommender()`` with the library's defaults, evaluated after
   every epoch (evaluation time excluded from the training seconds);
