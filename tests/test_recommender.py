@@ -898,6 +898,12 @@ def test_the_default_head_ranks_by_the_score_the_loss_trains(
     old = {k: v for k, v in payload.items() if k != "checksum"}
     persistence.write(tmp_path / "old.gnnrec", {**old, "format_version": 3})
     assert isinstance(Recommender.load(tmp_path / "old.gnnrec").model_.head, DotHead)
+    # items added later are ranked by the same head
+    items = FeatureTable.from_arrays(small_implicit.item_ids,
+                                     numeric={"x": small_implicit.item_ids * 1.0})
+    grown = Recommender(**fast, loss="softmax").fit(small_implicit, item_features=items)
+    grown.add_items([10_000], {"x": [1.0]})
+    assert isinstance(grown.model_.head, CosineHead)
 
 
 def test_another_head_with_a_cosine_loss_warns(small_implicit: Interactions, fast: dict) -> None:
