@@ -269,13 +269,13 @@ def register_head(name: str | None = None) -> Any:
     Examples
     --------
     >>> from gnnrec.heads import Head, register_head
-    >>> @register_head("cosine")
-    ... class CosineHead(Head):
+    >>> @register_head("euclidean")
+    ... class EuclideanHead(Head):
     ...     def forward(self, user_emb, item_emb, users, items):
-    ...         return torch.nn.functional.cosine_similarity(user_emb, item_emb)
-    >>> "cosine" in list_heads()
+    ...         return -(user_emb - item_emb).norm(dim=-1)
+    >>> "euclidean" in list_heads()
     True
-    >>> _ = HEADS._classes.pop("cosine")
+    >>> _ = HEADS._classes.pop("euclidean")
     """
     return HEADS.register(name)
 
@@ -286,7 +286,7 @@ def list_heads(pattern: str = "*") -> list[str]:
     Examples
     --------
     >>> list_heads()
-    ['bounded_sigmoid', 'dot', 'linear', 'mlp']
+    ['bounded_sigmoid', 'cosine', 'dot', 'linear', 'mlp']
     """
     return HEADS.names(pattern)
 
