@@ -13,7 +13,7 @@ from torch_geometric.nn import MLP
 from gnnrec._components import accepts, check_rate
 from gnnrec._validation import argument_error, check_bool, check_choice, check_float, check_int
 from gnnrec.heads.base import HEADS, Head, register_head
-from gnnrec.losses import mse_loss, rating_cross_entropy_loss
+from gnnrec.losses import _candidate_cosines, _normalize, mse_loss, rating_cross_entropy_loss
 
 __all__ = ["BoundedSigmoidHead", "CosineHead", "DotHead", "LinearHead", "MLPHead"]
 
@@ -142,10 +142,6 @@ class DotHead(_BiasedHead):
         return self._fold_biases(user_emb, item_emb, users, items)
 
 
-def _unit(x: Tensor) -> Tensor:
-    return torch.nn.functional.normalize(x, dim=-1, eps=1e-12)
-
-
 @register_head("cosine")
 class CosineHead(Head):
     r"""Cosine of the user and item embeddings.
@@ -193,24 +189,24 @@ class CosineHead(Head):
     def forward(
         self, user_emb: Tensor, item_emb: Tensor, users: Tensor | None, items: Tensor
     ) -> Tensor:
-        return (_unit(user_emb) * _unit(item_emb)).sum(-1)
+        return (_normalize(user_emb) * _normalize(item_emb)).sum(-1)
 
     def score_candidates(
         self, user_emb: Tensor, item_emb: Tensor, users: Tensor | None, items: Tensor
     ) -> Tensor:
-        return (_unit(item_emb) * _unit(user_emb).unsqueeze(1)).sum(-1)
+        return _candidate_cosines(user_emb, item_emb)
 
     def score_all(
         self, user_emb: Tensor, item_emb: Tensor, users: Tensor | None, items: Tensor
     ) -> Tensor:
-        return _unit(user_emb) @ _unit(item_emb).T
+        return _normalize(user_emb) @ _normalize(item_emb).T
 
     def serving_vectors(
         self, user_emb: Tensor, item_emb: Tensor, users: Tensor | None, items: Tensor
     ) -> tuple[Tensor, Tensor]:
         """The unit vectors of ``user_emb`` and ``item_emb``."""
         self._check_serving_hook(CosineHead)
-        return _unit(user_emb), _unit(item_emb)
+        return _normalize(user_emb), _normalize(item_emb)
 
 
 @register_head("linear")
