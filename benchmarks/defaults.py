@@ -5,6 +5,7 @@ Usage::
     python -m benchmarks.defaults                     # ML-100K, four encoders, both tasks
     python -m benchmarks.defaults --seeds 0 1 2       # three fits of each (one row per fit)
     python -m benchmarks.defaults --encoders lightgcn --tasks ranking --out /tmp/bench
+    python -m benchmarks.defaults --tasks ranking --loss softmax   # a section: another loss
 
 Each fit is ``Recommender(encoder=name, task=task, random_state=seed).fit(train)``
 and nothing else: the defaults hold out ``validation_fraction`` of each
@@ -53,16 +54,18 @@ def _commit() -> str:
         return "unknown"
 
 
-def run_one(encoder: str, task: Any, split: Any, seed: int) -> dict[str, Any]:
-    """Fit with the defaults and score on the test set."""
+def run_one(encoder: str, task: Any, split: Any, seed: int,
+            loss: str | None = None) -> dict[str, Any]:
+    """Fit with the defaults (``loss`` replaced when given) and score on the test set."""
     load = os.getloadavg()[0]
     start = time.perf_counter()
-    model = Recommender(encoder=encoder, task=task, random_state=seed).fit(split.train)
+    model = Recommender(encoder=encoder, task=task, loss=loss, random_state=seed).fit(split.train)
     seconds = time.perf_counter() - start
     metrics = model.evaluate(split.test, k=20)
     keep = ("rmse", "mae", "recall@20", "ndcg@20") if task == "rating" else ("recall@20", "ndcg@20")
     return {
         "encoder": encoder, "task": task, "seed": seed, "fit_seconds": seconds,
+        **({} if loss is None else {"loss": loss}),
         "epochs_run": len(model.history_), "best_epoch": model.best_epoch_,
         "load_before": load, "load_after": os.getloadavg()[0],
         **{k: float(metrics[k]) for k in keep},
@@ -123,6 +126,15 @@ def _seeds(result: dict[str, Any]) -> list[int]:
     return sorted({int(r["seed"]) for r in result["rows"]})
 
 
+def _table_row(row: dict[str, Any]) -> str:
+    def cell(key: str) -> str:
+        return f"{row[key]:.4f}" if key in row else "–"
+    return (f"| {row['encoder']} | {row['task']} | {row['seed']} | {cell('rmse')} | "
+            f"{cell('mae')} | {cell('recall@20')} | {cell('ndcg@20')} | "
+            f"{row['fit_seconds']:.1f} | {row['epochs_run']} | {row['best_epoch']} | "
+            f"{row['load_before']:.1f} → {row['load_after']:.1f} | {_verdict(row)[1]} |")
+
+
 def render(result: dict[str, Any]) -> str:
     rows = result["rows"]
     lines = [
@@ -145,15 +157,7 @@ def render(result: dict[str, Any]) -> str:
         "| best epoch | load (start → end) | bar |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
-    for row in rows:
-        def cell(key: str, row: dict[str, Any] = row) -> str:
-            return f"{row[key]:.4f}" if key in row else "–"
-        lines.append(
-            f"| {row['encoder']} | {row['task']} | {row['seed']} | {cell('rmse')} | {cell('mae')} | "
-            f"{cell('recall@20')} | {cell('ndcg@20')} | {row['fit_seconds']:.1f} | "
-            f"{row['epochs_run']} | {row['best_epoch']} | {row['load_before']:.1f} → "
-            f"{row['load_after']:.1f} | {_verdict(row)[1]} |"
-        )
+    lines += [_table_row(row) for row in rows]
     passed = sum(_verdict(r)[0] for r in rows)
     done = {(r["encoder"], r["task"]) for r in rows}
     missing = [f"{e} {t}" for e in ENCODERS for t in ("rating", "ranking") if (e, t) not in done]
@@ -174,6 +178,25 @@ def render(result: dict[str, Any]) -> str:
             f"{threads + 1} (the fit's own {threads} torch threads, plus one) on two cores: "
             "their seconds measure the machine's load as much as the fit, and their time "
             "verdicts say nothing about the fit on an idle machine.",
+            "",
+        ]
+    other = result.get("loss_rows", [])
+    if other:
+        loss = other[0]["loss"]
+        lines += [
+            f"## Ranking with `loss={loss!r}`",
+            "",
+            f"The same fits with one parameter changed, `Recommender(encoder=..., loss={loss!r}, "
+            "random_state=seed).fit(train)` (`" + shown_command(result["loss_command"])
+            + "`), scored and judged against the same bar: what a user who leaves the "
+            "default objective gets.",
+            "",
+            "| encoder | task | seed | RMSE | MAE | Recall@20 | NDCG@20 | fit s | epochs run "
+            "| best epoch | load (start → end) | bar |",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|",
+            *[_table_row(row) for row in other],
+            "",
+            f"{sum(_verdict(r)[0] for r in other)} of {len(other)} fits meet the bar.",
             "",
         ]
     study = result.get("refit_study", [])
@@ -224,6 +247,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--from-log", type=Path, nargs=2, metavar=("LOG", "COMMAND"),
                     help="with --render-only: rebuild the rows of a run cut short before it "
                          "wrote its JSON from the records it printed (LOG), run as COMMAND")
+    ap.add_argument("--loss", default=None,
+                    help="fit the ranking rows with this registered loss instead of the "
+                         "default and add them to an existing page as their own section")
     ap.add_argument("--study", action="store_true",
                     help="run only the keep-best-epoch against refit study (LightGCN, each "
                          "task) and add it to an existing JSON")
@@ -231,9 +257,13 @@ def main(argv: list[str] | None = None) -> int:
     json_path = args.out / f"defaults-{args.dataset}.json"
     md_path = args.out / f"defaults-{args.dataset}.md"
     study_path = args.out / f"defaults-{args.dataset}-study.json"  # written by --study
+    loss_path = args.out / f"defaults-{args.dataset}-loss.json"  # written by --loss
 
     def with_study(result: dict[str, Any]) -> dict[str, Any]:
-        return {**result, **json.loads(study_path.read_text())} if study_path.exists() else result
+        for path in (study_path, loss_path):
+            if path.exists():
+                result = {**result, **json.loads(path.read_text())}
+        return result
 
     if args.render_only and args.from_log:  # a run cut short before it wrote its JSON
         log, logged_command = args.from_log
@@ -270,6 +300,20 @@ def main(argv: list[str] | None = None) -> int:
         study_path.write_text(json.dumps(study, indent=1))
         if json_path.exists():
             md_path.write_text(render({**json.loads(json_path.read_text()), **study}))
+        return 0
+    if args.loss is not None:
+        if args.tasks != "ranking":
+            ap.error("--loss names a ranking objective: use it with --tasks ranking")
+        section: dict[str, Any] = {"loss_rows": [], "loss_command": command}
+        args.out.mkdir(parents=True, exist_ok=True)
+        for encoder in args.encoders.split(","):
+            for seed in args.seeds:
+                row = run_one(encoder, "ranking", splits["ranking"], seed, loss=args.loss)
+                print(json.dumps(row), flush=True)
+                section["loss_rows"].append(row)
+                loss_path.write_text(json.dumps(section, indent=1))
+                if json_path.exists():
+                    md_path.write_text(render(with_study(json.loads(json_path.read_text()))))
         return 0
     rows = []
     args.out.mkdir(parents=True, exist_ok=True)

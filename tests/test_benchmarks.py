@@ -370,6 +370,8 @@ def test_scale_times_steps_and_renders_its_checks(tmp_path: Path) -> None:
     page = (tmp_path / "scale.md").read_text()
     assert "batch 65536," in page and "| same at batch 16384 (est.) |" in page
     assert "| 400 | 1500 | 400 |" in page  # sampled epoch, at the default batch, full (est.)
+
+
 def test_defaults_page_verdicts_and_command_without_out() -> None:
     from benchmarks.defaults import _verdict, render, shown_command
 
@@ -389,6 +391,14 @@ def test_defaults_page_verdicts_and_command_without_out() -> None:
     assert "seed 0, 4 (a row per fit)" in page
     assert "2 of 2 fits meet the bar" in page and "/tmp/x" not in page
     assert "1 of 2 fits started with a load average above 3" in page
+    assert "## Ranking with" not in page
+    other = {"loss_rows": [{**row, "encoder": "sage", "loss": "softmax"}],
+             "loss_command": "python -m benchmarks.defaults --loss softmax --out /tmp/y"}
+    page = render({"dataset": "ml-100k", "rows": [row], "versions": {"torch_threads": 2},
+                   "commit": "abc", "command": "python -m benchmarks.defaults", **other})
+    assert "## Ranking with `loss='softmax'`" in page and "/tmp/y" not in page
+    assert "| sage | ranking | 0 | – | – | 0.3400 |" in page
+    assert "FAIL (100 s >= 60 s)" in page and "0 of 1 fits meet the bar" in page
 
 
 def test_quality_merge_keeps_the_systems_order_and_the_later_row() -> None:
