@@ -110,13 +110,19 @@ def shown_command(command: str) -> str:
     return re.sub(r" --out \S+", "", command)
 
 
-def _verdict(row: dict[str, Any]) -> tuple[bool, str]:
-    limit = SECONDS.get(row["encoder"], DEFAULT_SECONDS)
+def _checks(row: dict[str, Any]) -> tuple[bool, bool]:
+    """Whether a fit meets the quality bar and the time bar."""
     key = "rmse" if row["task"] == "rating" else "recall@20"
     quality = row[key] <= BARS[key] if key == "rmse" else row[key] >= BARS[key]
-    fast = row["fit_seconds"] < limit
+    return quality, row["fit_seconds"] < SECONDS.get(row["encoder"], DEFAULT_SECONDS)
+
+
+def _verdict(row: dict[str, Any]) -> tuple[bool, str]:
+    quality, fast = _checks(row)
+    key = "rmse" if row["task"] == "rating" else "recall@20"
     why = [] if quality else [f"{key} {row[key]:.4f}"]
     if not fast:
+        limit = SECONDS.get(row["encoder"], DEFAULT_SECONDS)
         why.append(f"{row['fit_seconds']:.0f} s >= {limit:.0f} s")
     return quality and fast, "PASS" if quality and fast else "FAIL (" + "; ".join(why) + ")"
 
@@ -124,6 +130,13 @@ def _verdict(row: dict[str, Any]) -> tuple[bool, str]:
 def _seeds(result: dict[str, Any]) -> list[int]:
     """The seeds of the page's fits."""
     return sorted({int(r["seed"]) for r in result["rows"]})
+
+
+def _counts(rows: list[dict[str, Any]]) -> str:
+    """How many rows meet the quality bar and how many the time bar."""
+    quality = sum(_checks(r)[0] for r in rows)
+    fast = sum(_checks(r)[1] for r in rows)
+    return f"{quality} the quality bar, {fast} the time bar"
 
 
 def _table_row(row: dict[str, Any]) -> str:
@@ -166,7 +179,8 @@ def render(result: dict[str, Any]) -> str:
     loaded = [r for r in rows if r["load_before"] > threads + 1.0]
     lines += [
         "",
-        f"{passed} of {len(rows)} fits meet the bar. The rating rows' Recall@20 ranks by "
+        f"{passed} of {len(rows)} fits meet the bar ({_counts(rows)}). "
+        "The rating rows' Recall@20 ranks by "
         "predicted rating (a rating model is not trained to rank; shown for information).",
         "",
         "Not run: " + (", ".join(missing) or "nothing") + ".",
@@ -196,7 +210,8 @@ def render(result: dict[str, Any]) -> str:
             "|---|---|---|---|---|---|---|---|---|---|---|---|",
             *[_table_row(row) for row in other],
             "",
-            f"{sum(_verdict(r)[0] for r in other)} of {len(other)} fits meet the bar.",
+            f"{sum(_verdict(r)[0] for r in other)} of {len(other)} fits meet the bar "
+            f"({_counts(other)}).",
             "",
         ]
     study = result.get("refit_study", [])
