@@ -16,7 +16,10 @@ task fits the interactions without ratings and is scored by full-ranking
 Recall@20 / NDCG@20 (training items masked). The bar (issue 17, item 0):
 RMSE <= 0.95 and Recall@20 >= 0.33 for each encoder, each fit under 60 s on
 two cores (GAT under 120 s). The page ``<out>/defaults-<dataset>.md`` and
-its JSON are generated, never hand-edited.
+its JSON are generated, never hand-edited. ``--loss NAME`` fits the ranking
+rows again with that one parameter changed and adds them to the page as a
+section of their own (rows in ``defaults-<dataset>-loss.json``); ``--study``
+adds the keep-or-refit study (``defaults-<dataset>-study.json``).
 """
 
 from __future__ import annotations
@@ -202,8 +205,8 @@ def render(result: dict[str, Any]) -> str:
             "",
             f"The same fits with one parameter changed, `Recommender(encoder=..., loss={loss!r}, "
             "random_state=seed).fit(train)` (`" + shown_command(result["loss_command"])
-            + "`), scored and judged against the same bar: what a user who leaves the "
-            "default objective gets.",
+            + "`), scored and judged against the same bar: what a user who changes only "
+            "the objective gets.",
             "",
             "| encoder | task | seed | RMSE | MAE | Recall@20 | NDCG@20 | fit s | epochs run "
             "| best epoch | load (start → end) | bar |",
@@ -274,7 +277,8 @@ def main(argv: list[str] | None = None) -> int:
     study_path = args.out / f"defaults-{args.dataset}-study.json"  # written by --study
     loss_path = args.out / f"defaults-{args.dataset}-loss.json"  # written by --loss
 
-    def with_study(result: dict[str, Any]) -> dict[str, Any]:
+    def with_sections(result: dict[str, Any]) -> dict[str, Any]:
+        """The page's result with the sections --study and --loss wrote."""
         for path in (study_path, loss_path):
             if path.exists():
                 result = {**result, **json.loads(path.read_text())}
@@ -287,7 +291,7 @@ def main(argv: list[str] | None = None) -> int:
                   "versions": _versions(), "commit": _commit(), "command": str(logged_command)}
         args.out.mkdir(parents=True, exist_ok=True)
         json_path.write_text(json.dumps(result, indent=1))
-        md_path.write_text(render(with_study(result)))
+        md_path.write_text(render(with_sections(result)))
         return 0
     if args.render_only:
         result = json.loads(json_path.read_text())
@@ -298,7 +302,7 @@ def main(argv: list[str] | None = None) -> int:
             result["rows"] += [{"command": extra["command"], **r} for r in extra["rows"]]
             result["command"] += "`; `" + extra["command"]
         json_path.write_text(json.dumps(result, indent=1))
-        md_path.write_text(render(with_study(result)))
+        md_path.write_text(render(with_sections(result)))
         return 0
     data = load_movielens(args.dataset.removeprefix("ml-"), download=False).interactions
     splits: dict[str, Any] = {
@@ -314,7 +318,7 @@ def main(argv: list[str] | None = None) -> int:
         args.out.mkdir(parents=True, exist_ok=True)
         study_path.write_text(json.dumps(study, indent=1))
         if json_path.exists():
-            md_path.write_text(render({**json.loads(json_path.read_text()), **study}))
+            md_path.write_text(render(with_sections(json.loads(json_path.read_text()))))
         return 0
     if args.loss is not None:
         if args.tasks != "ranking":
@@ -328,7 +332,7 @@ def main(argv: list[str] | None = None) -> int:
                 section["loss_rows"].append(row)
                 loss_path.write_text(json.dumps(section, indent=1))
                 if json_path.exists():
-                    md_path.write_text(render(with_study(json.loads(json_path.read_text()))))
+                    md_path.write_text(render(with_sections(json.loads(json_path.read_text()))))
         return 0
     rows = []
     args.out.mkdir(parents=True, exist_ok=True)
@@ -343,7 +347,7 @@ def main(argv: list[str] | None = None) -> int:
                     "versions": _versions(), "commit": _commit(), "command": command,
                 }
                 json_path.write_text(json.dumps(result, indent=1))
-                md_path.write_text(render(with_study(result)))
+                md_path.write_text(render(with_sections(result)))
     return 0
 
 
