@@ -113,19 +113,24 @@ def shown_command(command: str) -> str:
     return re.sub(r" --out \S+", "", command)
 
 
+def _bars(row: dict[str, Any]) -> tuple[str, float]:
+    """The metric a fit is judged by, and its time limit in seconds."""
+    key = "rmse" if row["task"] == "rating" else "recall@20"
+    return key, SECONDS.get(row["encoder"], DEFAULT_SECONDS)
+
+
 def _checks(row: dict[str, Any]) -> tuple[bool, bool]:
     """Whether a fit meets the quality bar and the time bar."""
-    key = "rmse" if row["task"] == "rating" else "recall@20"
+    key, limit = _bars(row)
     quality = row[key] <= BARS[key] if key == "rmse" else row[key] >= BARS[key]
-    return quality, row["fit_seconds"] < SECONDS.get(row["encoder"], DEFAULT_SECONDS)
+    return quality, row["fit_seconds"] < limit
 
 
 def _verdict(row: dict[str, Any]) -> tuple[bool, str]:
     quality, fast = _checks(row)
-    key = "rmse" if row["task"] == "rating" else "recall@20"
+    key, limit = _bars(row)
     why = [] if quality else [f"{key} {row[key]:.4f}"]
     if not fast:
-        limit = SECONDS.get(row["encoder"], DEFAULT_SECONDS)
         why.append(f"{row['fit_seconds']:.0f} s >= {limit:.0f} s")
     return quality and fast, "PASS" if quality and fast else "FAIL (" + "; ".join(why) + ")"
 
@@ -135,20 +140,27 @@ def _seeds(result: dict[str, Any]) -> list[int]:
     return sorted({int(r["seed"]) for r in result["rows"]})
 
 
-def _counts(rows: list[dict[str, Any]]) -> str:
-    """How many rows meet the quality bar and how many the time bar."""
-    quality = sum(_checks(r)[0] for r in rows)
-    fast = sum(_checks(r)[1] for r in rows)
-    return f"{quality} the quality bar, {fast} the time bar"
+def _summary(rows: list[dict[str, Any]]) -> str:
+    """How many fits meet the bar, and how many each of its two parts."""
+    checks = [_checks(r) for r in rows]
+    passed = sum(quality and fast for quality, fast in checks)
+    return (f"{passed} of {len(rows)} fits meet the bar ({sum(q for q, _ in checks)} the "
+            f"quality bar, {sum(f for _, f in checks)} the time bar).")
 
 
-def _table_row(row: dict[str, Any]) -> str:
-    def cell(key: str) -> str:
+def _table(rows: list[dict[str, Any]]) -> list[str]:
+    """The fits' table: a row per fit, with its verdict."""
+    def cell(row: dict[str, Any], key: str) -> str:
         return f"{row[key]:.4f}" if key in row else "–"
-    return (f"| {row['encoder']} | {row['task']} | {row['seed']} | {cell('rmse')} | "
-            f"{cell('mae')} | {cell('recall@20')} | {cell('ndcg@20')} | "
-            f"{row['fit_seconds']:.1f} | {row['epochs_run']} | {row['best_epoch']} | "
-            f"{row['load_before']:.1f} → {row['load_after']:.1f} | {_verdict(row)[1]} |")
+    return [
+        "| encoder | task | seed | RMSE | MAE | Recall@20 | NDCG@20 | fit s | epochs run "
+        "| best epoch | load (start → end) | bar |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        *(f"| {r['encoder']} | {r['task']} | {r['seed']} | {cell(r, 'rmse')} | "
+          f"{cell(r, 'mae')} | {cell(r, 'recall@20')} | {cell(r, 'ndcg@20')} | "
+          f"{r['fit_seconds']:.1f} | {r['epochs_run']} | {r['best_epoch']} | "
+          f"{r['load_before']:.1f} → {r['load_after']:.1f} | {_verdict(r)[1]} |" for r in rows),
+    ]
 
 
 def render(result: dict[str, Any]) -> str:
@@ -169,12 +181,8 @@ def render(result: dict[str, Any]) -> str:
         f"{DEFAULT_SECONDS:.0f} s (GAT {SECONDS['gat']:.0f} s). Fit seconds include the "
         "per-epoch validation.",
         "",
-        "| encoder | task | seed | RMSE | MAE | Recall@20 | NDCG@20 | fit s | epochs run "
-        "| best epoch | load (start → end) | bar |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        *_table(rows),
     ]
-    lines += [_table_row(row) for row in rows]
-    passed = sum(_verdict(r)[0] for r in rows)
     done = {(r["encoder"], r["task"]) for r in rows}
     missing = [f"{e} {t}" for e in ENCODERS for t in ("rating", "ranking") if (e, t) not in done]
     # the fit's own torch threads count in the load average: flag a load above them
@@ -182,8 +190,7 @@ def render(result: dict[str, Any]) -> str:
     loaded = [r for r in rows if r["load_before"] > threads + 1.0]
     lines += [
         "",
-        f"{passed} of {len(rows)} fits meet the bar ({_counts(rows)}). "
-        "The rating rows' Recall@20 ranks by "
+        _summary(rows) + " The rating rows' Recall@20 ranks by "
         "predicted rating (a rating model is not trained to rank; shown for information).",
         "",
         "Not run: " + (", ".join(missing) or "nothing") + ".",
@@ -208,13 +215,9 @@ def render(result: dict[str, Any]) -> str:
             + "`), scored and judged against the same bar: what a user who changes only "
             "the objective gets.",
             "",
-            "| encoder | task | seed | RMSE | MAE | Recall@20 | NDCG@20 | fit s | epochs run "
-            "| best epoch | load (start → end) | bar |",
-            "|---|---|---|---|---|---|---|---|---|---|---|---|",
-            *[_table_row(row) for row in other],
+            *_table(other),
             "",
-            f"{sum(_verdict(r)[0] for r in other)} of {len(other)} fits meet the bar "
-            f"({_counts(other)}).",
+            _summary(other),
             "",
         ]
     study = result.get("refit_study", [])
@@ -320,33 +323,27 @@ def main(argv: list[str] | None = None) -> int:
         if json_path.exists():
             md_path.write_text(render(with_sections(json.loads(json_path.read_text()))))
         return 0
-    if args.loss is not None:
-        if args.tasks != "ranking":
-            ap.error("--loss names a ranking objective: use it with --tasks ranking")
-        section: dict[str, Any] = {"loss_rows": [], "loss_command": command}
-        args.out.mkdir(parents=True, exist_ok=True)
-        for encoder in args.encoders.split(","):
-            for seed in args.seeds:
-                row = run_one(encoder, "ranking", splits["ranking"], seed, loss=args.loss)
-                print(json.dumps(row), flush=True)
-                section["loss_rows"].append(row)
-                loss_path.write_text(json.dumps(section, indent=1))
-                if json_path.exists():
-                    md_path.write_text(render(with_sections(json.loads(json_path.read_text()))))
-        return 0
+    if args.loss is not None and args.tasks != "ranking":
+        ap.error("--loss names a ranking objective: use it with --tasks ranking")
     rows = []
     args.out.mkdir(parents=True, exist_ok=True)
     for encoder in args.encoders.split(","):
         for task in args.tasks.split(","):
             for seed in args.seeds:
-                row = run_one(encoder, task, splits[task], seed)
+                row = run_one(encoder, task, splits[task], seed, loss=args.loss)
                 print(json.dumps(row), flush=True)
                 rows.append(row)
-                result = {  # written after every fit, so a cut run keeps its rows
-                    "dataset": args.dataset, "rows": rows,
-                    "versions": _versions(), "commit": _commit(), "command": command,
-                }
-                json_path.write_text(json.dumps(result, indent=1))
+                # written after every fit, so a cut run keeps its rows
+                if args.loss is not None:  # a section of the page, in a file of its own
+                    loss_path.write_text(json.dumps({"loss_rows": rows, "loss_command": command},
+                                                    indent=1))
+                    if not json_path.exists():
+                        continue
+                    result = json.loads(json_path.read_text())
+                else:
+                    result = {"dataset": args.dataset, "rows": rows, "versions": _versions(),
+                              "commit": _commit(), "command": command}
+                    json_path.write_text(json.dumps(result, indent=1))
                 md_path.write_text(render(with_sections(result)))
     return 0
 
