@@ -4,6 +4,7 @@ Usage::
 
     python -m benchmarks.quality                                   # ML-100K, every row, 3 seeds
     python -m benchmarks.quality --dataset ml-1m --systems "LightGCN-softmax" --seeds 0
+    python -m benchmarks.quality --dataset ml-1m --systems "LightGCN-softmax" --candidates 0 3 4
     python -m benchmarks.quality --render-only
 
 Protocol: the harness's split (per-user 20 % test hold-out, seed 2024,
@@ -112,14 +113,17 @@ def _fit(model: Any, train: Any, validation: Any = None) -> tuple[Any, float]:
 
 
 def run_system(name: str, split: Any, inner: Any, seeds: list[int],
-               search: bool = True) -> dict[str, Any]:
+               search: bool = True, subset: list[int] | None = None) -> dict[str, Any]:
     """Choose on the inner validation set, then fit per seed on the training part and test.
 
-    Without ``search`` the row's first candidate (its default setting) is used.
+    Without ``search`` the row's first candidate (its default setting) is used;
+    ``subset`` (indices into the row's grid) searches only those settings.
     """
     factory, grid, seeded = SYSTEMS[name]
     if not search:
         grid = grid[:1]
+    elif subset is not None and len(grid) > 1:
+        grid = [grid[i] for i in subset]
     candidates: list[dict[str, Any]] = []
     for params in grid:
         if len(grid) == 1:
@@ -162,6 +166,17 @@ def _stat(runs: list[dict[str, Any]], key: str, digits: int = 4) -> str:
     return f"{vals.mean():.{digits}f} ± {vals.std(ddof=1):.{digits}f}"
 
 
+def _search_note(row: dict[str, Any]) -> str:
+    """`` (not searched)`` or `` (searched n of m settings)`` for a row whose grid was cut."""
+    size = len(SYSTEMS.get(row["system"], (None, [{}]))[1])
+    if size == 1:
+        return ""
+    if not row.get("searched", True):
+        return " (not searched)"
+    tried = len(row.get("candidates", []))
+    return f" (searched {tried} of {size} settings)" if 0 < tried < size else ""
+
+
 def render(result: dict[str, Any]) -> str:
     dataset = result["dataset"]
     bars = BARS.get(dataset, {})
@@ -191,8 +206,7 @@ def render(result: dict[str, Any]) -> str:
     ]
     for row in result["rows"]:
         runs = row["runs"]
-        chosen = _one_line(row["chosen"]) + ("" if row.get("searched", True) or len(SYSTEMS.get(
-            row["system"], (None, [{}]))[1]) == 1 else " (not searched)")
+        chosen = _one_line(row["chosen"]) + _search_note(row)
         epochs = ", ".join(f"{r['epochs_run']} ({r['best_epoch']})" for r in runs
                            if "epochs_run" in r) or "–"
         load = ", ".join(f"{r['load_before']:.1f}" for r in runs)
@@ -256,6 +270,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--search", choices=["all", "baselines"], default="all",
                     help="search every row's grid, or only the (cheap) non-neural rows' "
                          "and take the neural rows' first setting")
+    ap.add_argument("--candidates", type=int, nargs="+", metavar="I",
+                    help="search only these settings (0-based indices into each searched "
+                         "row's grid, as listed in SYSTEMS); the page says how many of the "
+                         "grid's settings were tried")
     ap.add_argument("--out", type=Path, default=Path("benchmarks/results"))
     ap.add_argument("--render-only", action="store_true")
     ap.add_argument("--merge", type=Path, nargs="+", default=[],
@@ -286,6 +304,12 @@ def main(argv: list[str] | None = None) -> int:
     unknown = sorted(set(names) - set(SYSTEMS))
     if unknown:
         ap.error(f"unknown systems {unknown}; valid: {', '.join(SYSTEMS)}")
+    for name in names if args.candidates else []:
+        size = len(SYSTEMS[name][1])
+        bad = [i for i in args.candidates if not 0 <= i < size]
+        if size > 1 and bad:
+            ap.error(f"--candidates {bad} out of range for {name!r}, whose grid has {size} "
+                     f"settings (indices 0 to {size - 1})")
     data = load_movielens(args.dataset.removeprefix("ml-"), download=False).interactions
     split = user_ratio_split(data.with_ratings(None), test_size=0.2, random_state=SPLIT_SEED)
     inner = user_ratio_split(split.train, test_size=0.1, random_state=VALIDATION_SEED)
@@ -294,7 +318,8 @@ def main(argv: list[str] | None = None) -> int:
     rows: list[dict[str, Any]] = []
     for name in names:  # the page is written after every row, so a cut run keeps its rows
         row = run_system(name, split, inner, args.seeds,
-                         search=args.search == "all" or not SYSTEMS[name][2])
+                         search=args.search == "all" or not SYSTEMS[name][2],
+                         subset=args.candidates)
         rows.append({**row, "command": command})
         result = {
             "dataset": args.dataset, "seeds": args.seeds, "rows": rows,

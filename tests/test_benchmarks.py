@@ -448,6 +448,25 @@ def test_quality_page_of_merged_runs_names_each_rows_command_and_commit() -> Non
     assert "the best GNN row by Recall@20 is LightGCN-SimGCL: recall@20 0.3000 vs bar" in page
 
 
+
+def test_quality_candidates_search_part_of_a_grid_and_the_page_says_so() -> None:
+    from benchmarks.quality import SYSTEMS, render, run_system
+    from gnnrec.data import user_ratio_split
+    from gnnrec.datasets import make_ratings
+
+    data = make_ratings(n_users=40, n_items=30, per_user=12, seed=0)
+    split = user_ratio_split(data.with_ratings(None), test_size=0.2, random_state=0)
+    inner = user_ratio_split(split.train, test_size=0.1, random_state=0)
+    row = run_system("EASE", split, inner, [0], subset=[1, 3])
+    grid = SYSTEMS["EASE"][1]
+    assert [c["params"] for c in row["candidates"]] == [f"l2={grid[i]['l2']!r}" for i in (1, 3)]
+    assert row["chosen"] in {c["params"] for c in row["candidates"]}
+    result = {"dataset": "ml-100k", "seeds": [0], "command": "c", "rows": [row], "not_run": [],
+              "commit": "x", "versions": {"torch_threads": "1"}}
+    assert f"{row['chosen']} (searched 2 of {len(grid)} settings) |" in render(result)
+    full = run_system("EASE", split, inner, [0])
+    assert "searched" not in render({**result, "rows": [full]}).split("| EASE |")[1]
+
 # ---------------------------------------------------------------------- cold start
 def test_cold_start_metrics_and_top() -> None:
     from benchmarks.cold_start import _metrics, _top
