@@ -109,8 +109,12 @@ def refit_study(task: Any, split: Any, seed: int, encoder: str = "lightgcn") -> 
 
 
 def shown_command(command: str) -> str:
-    """The command as the page shows it: without ``--out DIR`` (where it wrote, not what)."""
-    return re.sub(r" --out \S+", "", command)
+    """The command as the page shows it, without ``--out DIR`` and ``--resume LOG``.
+
+    Where it wrote and which earlier fits it took from a log change what it
+    cost, not what it measured: the command without them gives the same page.
+    """
+    return re.sub(r" --(out|resume) \S+", "", command)
 
 
 def _bars(row: dict[str, Any]) -> tuple[str, float]:

@@ -113,11 +113,16 @@ def _fit(model: Any, train: Any, validation: Any = None) -> tuple[Any, float]:
 
 
 def run_system(name: str, split: Any, inner: Any, seeds: list[int],
-               search: bool = True, subset: list[int] | None = None) -> dict[str, Any]:
+               search: bool = True, subset: list[int] | None = None,
+               known: dict[str, dict[str, Any]] | None = None,
+               dataset: str = "") -> dict[str, Any]:
     """Choose on the inner validation set, then fit per seed on the training part and test.
 
     Without ``search`` the row's first candidate (its default setting) is used;
-    ``subset`` (indices into the row's grid) searches only those settings.
+    ``subset`` (indices into the row's grid) searches only those settings, and
+    a setting in ``known`` (its validation record from an earlier run of this
+    row, by setting) is taken from there instead of being fitted again.
+    ``dataset`` only labels the printed records.
     """
     factory, grid, seeded = SYSTEMS[name]
     if not search:
@@ -129,11 +134,14 @@ def run_system(name: str, split: Any, inner: Any, seeds: list[int],
         if len(grid) == 1:
             candidates.append({"params": _describe(params), "val_ndcg@20": math.nan})
             break
-        model, seconds = _fit(factory(params, VALIDATION_SEED), inner.train, inner.test)
-        score = float(model.evaluate(inner.test, k=20)["ndcg@20"])
-        candidates.append({"params": _describe(params), "val_ndcg@20": score,
-                           "seconds": seconds})
-        print(json.dumps({"system": name, **candidates[-1]}), flush=True)
+        described = _describe(params)
+        if known is not None and described in known:
+            candidates.append(known[described])
+        else:
+            model, seconds = _fit(factory(params, VALIDATION_SEED), inner.train, inner.test)
+            score = float(model.evaluate(inner.test, k=20)["ndcg@20"])
+            candidates.append({"params": described, "val_ndcg@20": score, "seconds": seconds})
+        print(json.dumps({"system": name, "dataset": dataset, **candidates[-1]}), flush=True)
     scores = [float(c["val_ndcg@20"]) for c in candidates]
     best = int(np.nanargmax(scores)) if len(grid) > 1 else 0
     runs = []
@@ -146,7 +154,7 @@ def run_system(name: str, split: Any, inner: Any, seeds: list[int],
                "load_before": load, "load_after": os.getloadavg()[0]}
         if isinstance(model, Recommender):
             run["epochs_run"], run["best_epoch"] = len(model.history_), model.best_epoch_
-        print(json.dumps({"system": name, **run}), flush=True)
+        print(json.dumps({"system": name, "dataset": dataset, **run}), flush=True)
         runs.append(run)
     return {"system": name, "chosen": _describe(grid[best]), "candidates": candidates,
             "seeded": seeded, "searched": search and len(SYSTEMS[name][1]) > 1, "runs": runs}
@@ -274,6 +282,10 @@ def main(argv: list[str] | None = None) -> int:
                     help="search only these settings (0-based indices into each searched "
                          "row's grid, as listed in SYSTEMS); the page says how many of the "
                          "grid's settings were tried")
+    ap.add_argument("--resume", type=Path, metavar="LOG",
+                    help="take the validation score of every setting already tried in LOG "
+                         "(the printed records of an earlier run on this --dataset, e.g. one "
+                         "cut short) instead of fitting it again")
     ap.add_argument("--out", type=Path, default=Path("benchmarks/results"))
     ap.add_argument("--render-only", action="store_true")
     ap.add_argument("--merge", type=Path, nargs="+", default=[],
@@ -310,6 +322,7 @@ def main(argv: list[str] | None = None) -> int:
         if size > 1 and bad:
             ap.error(f"--candidates {bad} out of range for {name!r}, whose grid has {size} "
                      f"settings (indices 0 to {size - 1})")
+    known = _tried(args.resume, args.dataset) if args.resume else {}
     data = load_movielens(args.dataset.removeprefix("ml-"), download=False).interactions
     split = user_ratio_split(data.with_ratings(None), test_size=0.2, random_state=SPLIT_SEED)
     inner = user_ratio_split(split.train, test_size=0.1, random_state=VALIDATION_SEED)
@@ -319,7 +332,7 @@ def main(argv: list[str] | None = None) -> int:
     for name in names:  # the page is written after every row, so a cut run keeps its rows
         row = run_system(name, split, inner, args.seeds,
                          search=args.search == "all" or not SYSTEMS[name][2],
-                         subset=args.candidates)
+                         subset=args.candidates, known=known.get(name), dataset=args.dataset)
         rows.append({**row, "command": command})
         result = {
             "dataset": args.dataset, "seeds": args.seeds, "rows": rows,
@@ -332,6 +345,29 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def _tried(log: Path, dataset: str) -> dict[str, dict[str, dict[str, Any]]]:
+    """The validation records in an earlier run's log: system -> setting -> record.
+
+    Raises
+    ------
+    SystemExit
+        For a record of another data set, or one that does not say its data set.
+    """
+    tried: dict[str, dict[str, dict[str, Any]]] = {}
+    for number, line in enumerate(log.read_text().splitlines(), start=1):
+        if not line.startswith("{"):
+            continue
+        record = json.loads(line)
+        if record.get("dataset") != dataset:
+            raise SystemExit(f"--resume {log}: line {number} is a record of dataset "
+                             f"{record.get('dataset')!r}, not {dataset!r}")
+        if "seed" not in record:  # a validation record, not a test run
+            system = record.pop("system")
+            record.pop("dataset")
+            tried.setdefault(system, {})[record["params"]] = record
+    return tried
+
+
 def from_log(text: str, command: str) -> dict[str, Any]:
     """The rows of a run rebuilt from the JSON records :func:`run_system` printed."""
     rows: dict[str, dict[str, Any]] = {}
@@ -340,6 +376,7 @@ def from_log(text: str, command: str) -> dict[str, Any]:
             continue
         record = json.loads(line)
         name = record.pop("system")
+        record.pop("dataset", None)
         row = rows.setdefault(name, {"system": name, "candidates": [], "runs": [],
                                      "seeded": SYSTEMS[name][2], "command": command})
         (row["runs"] if "seed" in record else row["candidates"]).append(record)

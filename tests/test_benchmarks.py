@@ -467,6 +467,29 @@ def test_quality_candidates_search_part_of_a_grid_and_the_page_says_so() -> None
     full = run_system("EASE", split, inner, [0])
     assert "searched" not in render({**result, "rows": [full]}).split("| EASE |")[1]
 
+
+def test_quality_resume_takes_tried_settings_from_a_log(tmp_path: Path) -> None:
+    from benchmarks.quality import _tried, run_system
+    from gnnrec.data import user_ratio_split
+    from gnnrec.datasets import make_ratings
+
+    data = make_ratings(n_users=40, n_items=30, per_user=12, seed=0)
+    split = user_ratio_split(data.with_ratings(None), test_size=0.2, random_state=0)
+    inner = user_ratio_split(split.train, test_size=0.1, random_state=0)
+    log = tmp_path / "run.log"
+    fake = {"system": "EASE", "dataset": "ml-1m", "params": "l2=100.0", "val_ndcg@20": 2.0,
+            "seconds": 9.0}
+    log.write_text("warning: not a record\n" + json.dumps(fake) + "\n"
+                   + json.dumps({**fake, "seed": 0, "recall@20": 0.1}) + "\n")
+    known = _tried(log, "ml-1m")
+    assert known == {"EASE": {"l2=100.0": {"params": "l2=100.0", "val_ndcg@20": 2.0,
+                                           "seconds": 9.0}}}
+    row = run_system("EASE", split, inner, [0], known=known["EASE"])
+    assert row["chosen"] == "l2=100.0"  # the logged score (above any real NDCG) was used
+    assert [c["val_ndcg@20"] < 1 for c in row["candidates"]] == [False, True, True, True]
+    with pytest.raises(SystemExit, match="line 2 is a record of dataset 'ml-1m', not 'ml-100k'"):
+        _tried(log, "ml-100k")
+
 # ---------------------------------------------------------------------- cold start
 def test_cold_start_metrics_and_top() -> None:
     from benchmarks.cold_start import _metrics, _top
