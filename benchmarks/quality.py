@@ -31,7 +31,7 @@ import os
 import shlex
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -345,6 +345,13 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def _records(text: str) -> Iterator[tuple[int, dict[str, Any]]]:
+    """The JSON records :func:`run_system` printed, with their line numbers (1-based)."""
+    for number, line in enumerate(text.splitlines(), start=1):
+        if line.startswith("{"):
+            yield number, json.loads(line)
+
+
 def _tried(log: Path, dataset: str) -> dict[str, dict[str, dict[str, Any]]]:
     """The validation records in an earlier run's log: system -> setting -> record.
 
@@ -354,10 +361,7 @@ def _tried(log: Path, dataset: str) -> dict[str, dict[str, dict[str, Any]]]:
         For a record of another data set, or one that does not say its data set.
     """
     tried: dict[str, dict[str, dict[str, Any]]] = {}
-    for number, line in enumerate(log.read_text().splitlines(), start=1):
-        if not line.startswith("{"):
-            continue
-        record = json.loads(line)
+    for number, record in _records(log.read_text()):
         if record.get("dataset") != dataset:
             raise SystemExit(f"--resume {log}: line {number} is a record of dataset "
                              f"{record.get('dataset')!r}, not {dataset!r}")
@@ -371,10 +375,7 @@ def _tried(log: Path, dataset: str) -> dict[str, dict[str, dict[str, Any]]]:
 def from_log(text: str, command: str) -> dict[str, Any]:
     """The rows of a run rebuilt from the JSON records :func:`run_system` printed."""
     rows: dict[str, dict[str, Any]] = {}
-    for line in text.splitlines():
-        if not line.startswith("{"):
-            continue
-        record = json.loads(line)
+    for _, record in _records(text):
         name = record.pop("system")
         record.pop("dataset", None)
         row = rows.setdefault(name, {"system": name, "candidates": [], "runs": [],

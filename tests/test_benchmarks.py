@@ -13,6 +13,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -448,15 +449,20 @@ def test_quality_page_of_merged_runs_names_each_rows_command_and_commit() -> Non
     assert "the best GNN row by Recall@20 is LightGCN-SimGCL: recall@20 0.3000 vs bar" in page
 
 
-
-def test_quality_candidates_search_part_of_a_grid_and_the_page_says_so() -> None:
-    from benchmarks.quality import SYSTEMS, render, run_system
+def _tiny_quality_split() -> tuple[Any, Any]:
+    """A small implicit split and its validation carve, as benchmarks.quality cuts them."""
     from gnnrec.data import user_ratio_split
     from gnnrec.datasets import make_ratings
 
     data = make_ratings(n_users=40, n_items=30, per_user=12, seed=0)
     split = user_ratio_split(data.with_ratings(None), test_size=0.2, random_state=0)
-    inner = user_ratio_split(split.train, test_size=0.1, random_state=0)
+    return split, user_ratio_split(split.train, test_size=0.1, random_state=0)
+
+
+def test_quality_candidates_search_part_of_a_grid_and_the_page_says_so() -> None:
+    from benchmarks.quality import SYSTEMS, render, run_system
+
+    split, inner = _tiny_quality_split()
     row = run_system("EASE", split, inner, [0], subset=[1, 3])
     grid = SYSTEMS["EASE"][1]
     assert [c["params"] for c in row["candidates"]] == [f"l2={grid[i]['l2']!r}" for i in (1, 3)]
@@ -470,12 +476,8 @@ def test_quality_candidates_search_part_of_a_grid_and_the_page_says_so() -> None
 
 def test_quality_resume_takes_tried_settings_from_a_log(tmp_path: Path) -> None:
     from benchmarks.quality import _tried, run_system
-    from gnnrec.data import user_ratio_split
-    from gnnrec.datasets import make_ratings
 
-    data = make_ratings(n_users=40, n_items=30, per_user=12, seed=0)
-    split = user_ratio_split(data.with_ratings(None), test_size=0.2, random_state=0)
-    inner = user_ratio_split(split.train, test_size=0.1, random_state=0)
+    split, inner = _tiny_quality_split()
     log = tmp_path / "run.log"
     fake = {"system": "EASE", "dataset": "ml-1m", "params": "l2=100.0", "val_ndcg@20": 2.0,
             "seconds": 9.0}
@@ -489,6 +491,7 @@ def test_quality_resume_takes_tried_settings_from_a_log(tmp_path: Path) -> None:
     assert [c["val_ndcg@20"] < 1 for c in row["candidates"]] == [False, True, True, True]
     with pytest.raises(SystemExit, match="line 2 is a record of dataset 'ml-1m', not 'ml-100k'"):
         _tried(log, "ml-100k")
+
 
 # ---------------------------------------------------------------------- cold start
 def test_cold_start_metrics_and_top() -> None:
